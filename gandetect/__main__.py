@@ -1,0 +1,3 @@
+from gandetect.cli import main
+
+main()

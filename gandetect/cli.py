@@ -1,0 +1,445 @@
+"""The ``gandetect`` command line: parse, call the library, render.
+
+Exit codes, whatever the output format: 0 every sample real, 1 at least one
+sample flagged, 2 an error (bad usage, unreadable profile or input file).
+An error outranks a flag. Results go to stdout; progress and diagnostics
+go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from gandetect import __version__
+from gandetect.errors import GandetectError, UsageError
+
+EXIT_REAL = 0
+EXIT_FLAGGED = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="gandetect",
+    help="Tell real data from GAN-generated and adversarial data by statistical signatures.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+ProfileOption = Annotated[
+    Optional[Path],
+    typer.Option("--profile", "-p", help="Profile JSON to score against; default: the bundled MNIST profile."),
+]
+LevelOption = Annotated[
+    float,
+    typer.Option("--level", help="Flag a sample when its p-value is below this level (share of real samples flagged)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ValueRangeOption = Annotated[
+    str,
+    typer.Option("--value-range", help="Value range of array inputs: auto, 0-1, -1-1 or 0-255."),
+]
+NpzKeyOption = Annotated[
+    Optional[str], typer.Option("--npz-key", help="Array to read from .npz files that hold several.")
+]
+SampleShapeOption = Annotated[
+    Optional[str],
+    typer.Option("--sample-shape", help="Reshape flattened array samples, e.g. 28x28 for rows of 784 values."),
+]
+MaxPixelsOption = Annotated[
+    int, typer.Option("--max-pixels", help="Reject images that declare more pixels than this.")
+]
+MaxElementsOption = Annotated[
+    int, typer.Option("--max-array-elements", help="Reject arrays that declare more values than this.")
+]
+EvidenceOption = Annotated[
+    int, typer.Option("--evidence", help="Number of statistics shown per sample in the table.")
+]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"gandetect: error: {message}", err=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _read_options(value_range: str, npz_key: str | None, sample_shape: str | None, max_pixels: int, max_elements: int):
+    from gandetect.engine import ReadOptions
+
+    shape = None
+    if sample_shape is not None:
+        try:
+            rows, columns = (int(part) for part in sample_shape.lower().split("x"))
+            if rows <= 0 or columns <= 0:
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"invalid --sample-shape {sample_shape!r}; write ROWSxCOLUMNS, e.g. 28x28") from None
+        shape = (rows, columns)
+    if max_pixels <= 0 or max_elements <= 0:
+        raise UsageError("--max-pixels and --max-array-elements must be positive")
+    return ReadOptions(
+        value_range=value_range,
+        npz_key=npz_key,
+        sample_shape=shape,
+        max_pixels=max_pixels,
+        max_array_elements=max_elements,
+    )
+
+
+def _load_model(profile_path: Path | None):
+    from gandetect.engine import Model
+    from gandetect.profile import load_bundled_profile, load_profile
+
+    profile = load_bundled_profile("image") if profile_path is None else load_profile(profile_path)
+    return Model.from_profile(profile)
+
+
+def _exit_code(results) -> int:
+    if any(result.error for result in results):
+        return EXIT_ERROR
+    if any(result.flagged for result in results):
+        return EXIT_FLAGGED
+    return EXIT_REAL
+
+
+def _summary(counts: Counter, interrupted: bool, level: float, profile_source: str) -> dict[str, Any]:
+    return {
+        "type": "summary",
+        "n_results": sum(counts.values()),
+        "real": counts["real"],
+        "gan": counts["gan"],
+        "adversarial": counts["adversarial"],
+        "errors": counts["error"],
+        "level": level,
+        "profile": profile_source,
+        "interrupted": interrupted,
+    }
+
+
+def _format_p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _evidence_text(result, count: int) -> str:
+    parts = []
+    for item in result.evidence[:count]:
+        value = "undefined" if item.value is None else f"{item.value:.4g}"
+        parts.append(f"{item.statistic}={value} (z {item.z:+.1f})")
+    return "; ".join(parts)
+
+
+def _write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def fit(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders of real samples (folders recurse).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the profile JSON.")],
+    calibration_share: Annotated[
+        float, typer.Option("--calibration-share", help="Share of samples held back to calibrate p-values.")
+    ] = 0.25,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the reference/calibration split.")] = 0,
+    description: Annotated[str, typer.Option("--description", help="Free text stored in the profile.")] = "",
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+) -> None:
+    """Fit a profile from real images or arrays and write it atomically."""
+    from gandetect.engine import fit_profile
+    from gandetect.profile import save_profile
+
+    try:
+        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        document = fit_profile(
+            paths=paths,
+            read_options=options,
+            calibration_share=calibration_share,
+            seed=seed,
+            description=description,
+        )
+        save_profile(document, output)
+    except GandetectError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{output}: cannot write profile ({error.strerror or error})")
+    training = document["training"]
+    typer.echo(
+        f"wrote {output}: {training['n_samples']} samples from {training['n_files']} files "
+        f"({training['n_reference']} reference, {training['n_calibration']} calibration)",
+        err=True,
+    )
+
+
+@app.command()
+def score(
+    files: Annotated[list[Path], typer.Argument(help="Image or array files (folders recurse).")],
+    profile: ProfileOption = None,
+    level: LevelOption = 0.01,
+    as_json: JsonOption = False,
+    evidence: EvidenceOption = 3,
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+) -> None:
+    """Give each file, or each sample of a stack, a verdict with its p-value and evidence."""
+    from gandetect.engine import score_paths
+
+    try:
+        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        model = _load_model(profile)
+        results = list(score_paths(files, model, level=level, read_options=options))
+    except GandetectError as error:
+        _fail(str(error))
+
+    counts = Counter(result.verdict or "error" for result in results)
+    summary = _summary(counts, False, level, model.profile.source)
+    if as_json:
+        document = {"results": [result.to_json() for result in results], "summary": summary}
+        _write_line(json.dumps(document, indent=1))
+    else:
+        _render_table(results, evidence, summary)
+    raise typer.Exit(_exit_code(results))
+
+
+def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    table.add_column("path", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("p-value", justify="right")
+    table.add_column("evidence", overflow="fold")
+    styles = {"real": "green", "gan": "red", "adversarial": "magenta"}
+    for result in results:
+        if result.error:
+            table.add_row(result.path, "[yellow]error[/]", "-", result.error)
+            continue
+        style = styles[result.verdict]
+        table.add_row(
+            result.path,
+            f"[{style}]{result.verdict}[/]",
+            _format_p(result.p_value),
+            _evidence_text(result, evidence_count),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
+        f"{summary['adversarial']} adversarial, {summary['errors']} errors "
+        f"(level {summary['level']}, profile {summary['profile']})"
+    )
+
+
+@app.command()
+def batch(
+    folders: Annotated[list[Path], typer.Argument(help="Folders (recursed) and files to score.")],
+    profile: ProfileOption = None,
+    level: LevelOption = 0.01,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines: one record per sample, then a summary.")] = False,
+    evidence: EvidenceOption = 3,
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+    progress: Annotated[
+        Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr; default: when stderr is a terminal.")
+    ] = None,
+) -> None:
+    """Score a whole tree, streaming one record per sample and a final summary."""
+    from gandetect.engine import iter_input_files, score_paths
+
+    try:
+        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        model = _load_model(profile)
+        _check_inputs_exist(folders)
+    except GandetectError as error:
+        _fail(str(error))
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    counts: Counter = Counter()
+    worst = EXIT_REAL
+    interrupted = False
+    bar = None
+    try:
+        if show_progress:
+            from rich.progress import Progress
+
+            files = list(iter_input_files(folders))
+            bar = Progress(console=_stderr_console(), transient=True)
+            bar.start()
+            task = bar.add_task("scoring", total=len(files))
+            paths = _advance_each(files, bar, task)
+        else:
+            paths = folders
+        for result in score_paths(paths, model, level=level, read_options=options):
+            counts[result.verdict or "error"] += 1
+            worst = max(worst, _exit_code([result]))
+            if as_json:
+                _write_line(json.dumps(result.to_json()))
+            else:
+                _write_line(_batch_line(result, evidence))
+    except KeyboardInterrupt:
+        interrupted = True
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    finally:
+        if bar is not None:
+            bar.stop()
+
+    summary = _summary(counts, interrupted, level, model.profile.source)
+    try:
+        if as_json:
+            _write_line(json.dumps(summary))
+        else:
+            typer.echo(
+                f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
+                f"{summary['adversarial']} adversarial, {summary['errors']} errors"
+                + (" (interrupted)" if interrupted else ""),
+                err=True,
+            )
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    raise typer.Exit(EXIT_INTERRUPTED if interrupted else worst)
+
+
+def _check_inputs_exist(paths: list[Path]) -> None:
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{os.fsdecode(path)}: no such file or folder")
+
+
+def _advance_each(files, bar, task):
+    for path, _ in files:
+        yield path
+        bar.advance(task)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _batch_line(result, evidence_count: int) -> str:
+    if result.error:
+        return f"{result.path}\terror\t-\t{result.error}"
+    return f"{result.path}\t{result.verdict}\t{_format_p(result.p_value)}\t{_evidence_text(result, evidence_count)}"
+
+
+def _quiet_broken_pipe() -> None:
+    """Stop quietly when the reader of stdout has gone, as `| head -1` does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(EXIT_REAL)
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[Path], typer.Argument(help="Sets to compare: each file or folder is one set.")],
+    profile: ProfileOption = None,
+    as_json: JsonOption = False,
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+) -> None:
+    """Compare each set's pooled values with the profile: KS statistic, p-value, JSD."""
+    from gandetect.engine import compare_set
+
+    try:
+        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        model = _load_model(profile)
+        _check_inputs_exist(paths)
+        rows = [compare_set(path, model, read_options=options) for path in paths]
+    except GandetectError as error:
+        _fail(str(error))
+
+    if as_json:
+        _write_line(json.dumps({"profile": model.profile.source, "sets": [row.to_json() for row in rows]}, indent=1))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"pooled values against {model.profile.source}")
+        table.add_column("set", overflow="fold")
+        table.add_column("samples", justify="right")
+        table.add_column("KS statistic", justify="right")
+        table.add_column("p-value", justify="right")
+        table.add_column("JSD", justify="right")
+        for row in rows:
+            if row.ks_statistic is None:
+                table.add_row(row.path, str(row.n_samples), "-", "-", "-")
+            else:
+                table.add_row(
+                    row.path, str(row.n_samples), f"{row.ks_statistic:.6f}", f"{row.p_value:.3g}", f"{row.jsd:.6f}"
+                )
+        Console().print(table)
+    for row in rows:
+        for message in row.errors:
+            typer.echo(f"gandetect: error: {message}", err=True)
+    failed = any(row.errors or row.n_samples == 0 for row in rows)
+    raise typer.Exit(EXIT_ERROR if failed else EXIT_REAL)
+
+
+@app.command()
+def inspect(
+    profile: Annotated[Path, typer.Argument(help="Profile JSON file, or 'bundled' for the default profile.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show what a profile holds: its data, reference statistics and calibration."""
+    from gandetect.engine import Model, describe_profile
+    from gandetect.profile import load_bundled_profile, load_profile
+
+    try:
+        loaded = load_bundled_profile("image") if str(profile) == "bundled" else load_profile(profile)
+        summary = describe_profile(Model.from_profile(loaded))
+    except GandetectError as error:
+        _fail(str(error))
+
+    if as_json:
+        _write_line(json.dumps(summary, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"profile {loaded.source}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for key, value in summary.items():
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    Console().print(table)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"gandetect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = None,
+) -> None:
+    """Tell real data from GAN-generated and adversarial data by statistical signatures."""
+
+
+def main() -> None:
+    """Entry point of the ``gandetect`` console script."""
+    app()

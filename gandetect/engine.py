@@ -1,0 +1,631 @@
+"""Fit, score and compare: the operations behind the command line, as a Python API.
+
+Nothing here prints or exits. Results are dataclasses whose ``to_json``
+output is exactly what ``--json`` prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gandetect import __version__
+from gandetect.detector import (
+    PERTURBATION_FEATURES,
+    GaussianMixtureDensity,
+    Standardiser,
+    empirical_pvalue,
+    perturbation_score,
+)
+from gandetect.errors import GandetectError, InputError, ProfileError, UsageError
+from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, read_samples
+from gandetect.profile import PROFILE_FORMAT, SCHEMA_VERSION, Profile
+from gandetect.statistics import (
+    FEATURE_DESCRIPTIONS,
+    FEATURE_NAMES,
+    VALUE_GRID,
+    ValueReference,
+    compute_features,
+    ks_pvalue,
+    quantise_levels,
+)
+
+DEFAULT_LEVEL = 0.01
+DEFAULT_CALIBRATION_SHARE = 0.25
+DEFAULT_SEED = 0
+MAX_REFERENCE_SAMPLES = 20_000
+MAX_CALIBRATION_SAMPLES = 5_000
+SUFFIXES = IMAGE_SUFFIXES | ARRAY_SUFFIXES
+
+# Samples scored per call of compute_features: bounds the memory of a large stack.
+CHUNK = 1024
+
+
+@dataclass
+class ReadOptions:
+    """How input files are read; see :func:`gandetect.loading.read_samples`."""
+
+    value_range: str = "auto"
+    npz_key: str | None = None
+    sample_shape: tuple[int, int] | None = None
+    max_pixels: int = 1 << 24
+    max_array_elements: int = 1 << 28
+
+    def read(self, path: str | os.PathLike) -> Batch:
+        return read_samples(
+            path,
+            value_range=self.value_range,
+            npz_key=self.npz_key,
+            sample_shape=self.sample_shape,
+            max_pixels=self.max_pixels,
+            max_array_elements=self.max_array_elements,
+        )
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str]]:
+    """Yield ``(path, id)`` for every input file, folders walked recursively in sorted order.
+
+    A file named directly is yielded whatever its extension, so that an
+    unsupported one gets an error. Inside folders, only files with a known
+    extension are taken and symbolic links to folders are not followed, so a
+    link loop cannot recurse. The id is the path relative to the folder
+    given, used to split fitting data deterministically.
+    """
+    for given in paths:
+        given = os.fsdecode(given)
+        if not os.path.isdir(given):
+            yield given, os.path.basename(given)
+            continue
+        for folder, subfolders, files in os.walk(given):
+            subfolders.sort()
+            for name in sorted(files):
+                if os.path.splitext(name)[1].lower() in SUFFIXES:
+                    full = os.path.join(folder, name)
+                    yield full, os.path.relpath(full, given).replace(os.sep, "/")
+
+
+def _split_key(sample_id: str, seed: int) -> float:
+    """Uniform number in [0, 1) from the sample id: the same id always lands on the same side."""
+    digest = hashlib.blake2b(f"{seed}:{sample_id}".encode("utf-8", "surrogateescape"), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") / 2.0**64
+
+
+# ---------------------------------------------------------------- fitting
+
+
+class _BottomK:
+    """The ``capacity`` ids with the smallest keys: a bounded, order-independent sample."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.keys: list[float] = []
+        self.ids: list[str] = []
+
+    def add(self, key: float, sample_id: str) -> None:
+        self.keys.append(key)
+        self.ids.append(sample_id)
+        if len(self.keys) > 2 * self.capacity:
+            self._trim()
+
+    def _trim(self) -> None:
+        order = np.argsort(self.keys, kind="stable")[: self.capacity]
+        self.keys = [self.keys[i] for i in order]
+        self.ids = [self.ids[i] for i in order]
+
+    def selected(self) -> set[str]:
+        self._trim()
+        return set(self.ids)
+
+
+def fit_profile(
+    sources: Iterable[tuple[str, Batch | str]] | None = None,
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    read_options: ReadOptions | None = None,
+    calibration_share: float = DEFAULT_CALIBRATION_SHARE,
+    seed: int = DEFAULT_SEED,
+    description: str = "",
+) -> dict[str, Any]:
+    """Fit an image profile from real samples, in two streaming passes.
+
+    Pass one reads every file, assigns each sample to the reference or the
+    calibration part by a hash of its id, counts the reference values on
+    the 1/65535 grid and picks a bounded sample of ids. Pass two reads the
+    files again and computes statistics for the picked samples only. Memory
+    is bounded by the grid (65,536 counts) and the sample caps, whatever the
+    number of files.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Files and folders of real samples (folders recurse).
+    sources : iterable of (id, Batch), optional
+        In-memory samples instead of paths; it is iterated twice.
+    calibration_share : float in (0, 1)
+        Share of samples held back to calibrate p-values.
+
+    Returns
+    -------
+    dict
+        The profile document, ready for :func:`gandetect.profile.save_profile`.
+
+    Raises
+    ------
+    InputError
+        A file cannot be read, or samples differ in shape.
+    UsageError
+        Too few samples to fit, or an invalid option.
+    """
+    if not 0.0 < calibration_share < 1.0:
+        raise UsageError(f"calibration share {calibration_share} is outside (0, 1)")
+    read_options = read_options or ReadOptions()
+    if paths is not None:
+        path_list = [os.fsdecode(path) for path in paths]
+        files = list(iter_input_files(path_list))
+        if not files:
+            raise UsageError(f"no image or array files found in {', '.join(path_list)}")
+
+        def batches() -> Iterator[tuple[str, Batch]]:
+            for path, file_id in files:
+                yield file_id, read_options.read(path)
+
+    elif sources is not None:
+        source_list = list(sources)
+
+        def batches() -> Iterator[tuple[str, Batch]]:
+            yield from source_list
+
+    else:
+        raise UsageError("fit_profile needs paths or sources")
+
+    # Pass one: value counts, sample picking, shape check.
+    level_counts = np.zeros(VALUE_GRID + 1, dtype=np.int64)
+    reference_pick = _BottomK(MAX_REFERENCE_SAMPLES)
+    calibration_pick = _BottomK(MAX_CALIBRATION_SAMPLES)
+    shape: tuple[int, int] | None = None
+    n_files = n_reference = n_calibration = 0
+    id_hash = hashlib.sha256()
+    for file_id, batch in batches():
+        shape = _check_shape(batch, shape)
+        n_files += 1
+        for i, sample_id in enumerate(_sample_ids(file_id, batch)):
+            id_hash.update(sample_id.encode("utf-8", "surrogateescape") + b"\n")
+            key = _split_key(sample_id, seed)
+            if key < calibration_share:
+                calibration_pick.add(key, sample_id)
+                n_calibration += 1
+            else:
+                reference_pick.add(key, sample_id)
+                level_counts += np.bincount(
+                    quantise_levels(batch.values[i]).ravel(), minlength=VALUE_GRID + 1
+                )
+                n_reference += 1
+
+    if n_reference < 20 or n_calibration < 20:
+        raise UsageError(
+            f"fitting needs at least 20 reference and 20 calibration samples, found "
+            f"{n_reference} and {n_calibration}; give more real samples"
+        )
+    reference = ValueReference.from_level_counts(level_counts)
+
+    # Pass two: statistics of the picked samples.
+    reference_ids = reference_pick.selected()
+    calibration_ids = calibration_pick.selected()
+    reference_rows: list[np.ndarray] = []
+    calibration_rows: list[np.ndarray] = []
+    for file_id, batch in batches():
+        ids = _sample_ids(file_id, batch)
+        take_reference = [i for i, sample_id in enumerate(ids) if sample_id in reference_ids]
+        take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in calibration_ids]
+        if take_reference:
+            reference_rows.append(_features_chunked(batch.values[take_reference], reference))
+        if take_calibration:
+            calibration_rows.append(_features_chunked(batch.values[take_calibration], reference))
+    reference_features = np.concatenate(reference_rows)
+    calibration_features = np.concatenate(calibration_rows)
+
+    standardiser = Standardiser.fit(reference_features)
+    density = GaussianMixtureDensity.fit(standardiser.z_scores(reference_features), seed=seed)
+    calibration_z = standardiser.z_scores(calibration_features)
+    calibration_scores = np.sort(density.negative_log_likelihood(calibration_z))
+    calibration_perturbation = np.sort(perturbation_score(calibration_z))
+
+    return {
+        "format": PROFILE_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "kind": "image",
+        "created_by": f"gandetect {__version__}",
+        "representation": {"sample_shape": list(shape), "value_grid": VALUE_GRID},
+        "training": {
+            "description": description,
+            "n_files": n_files,
+            "n_samples": n_reference + n_calibration,
+            "n_reference": n_reference,
+            "n_calibration": n_calibration,
+            "n_reference_statistics": int(reference_features.shape[0]),
+            "calibration_share": calibration_share,
+            "seed": seed,
+            "sample_ids_sha256": id_hash.hexdigest(),
+        },
+        "reference": {
+            "value_levels": reference.levels.tolist(),
+            "value_counts": reference.counts.tolist(),
+        },
+        "detector": {
+            "features": list(FEATURE_NAMES),
+            "standardiser": standardiser.to_json(),
+            "mixture": density.to_json(),
+            "perturbation_features": list(PERTURBATION_FEATURES),
+        },
+        "calibration": {
+            "scores": calibration_scores.tolist(),
+            "perturbation_scores": calibration_perturbation.tolist(),
+        },
+    }
+
+
+def _sample_ids(file_id: str, batch: Batch) -> list[str]:
+    if len(batch) == 1 and batch.sources[0] == batch.path:
+        return [file_id]
+    return [f"{file_id}[{i}]" for i in range(len(batch))]
+
+
+def _check_shape(batch: Batch, shape: tuple[int, int] | None) -> tuple[int, int]:
+    found = tuple(batch.values.shape[1:])
+    if shape is not None and found != shape:
+        raise InputError(
+            f"{batch.path}: samples are {found[0]}x{found[1]}, but earlier files were "
+            f"{shape[0]}x{shape[1]}; a profile is fitted on samples of one shape"
+        )
+    return found
+
+
+def _features_chunked(values: np.ndarray, reference: ValueReference) -> np.ndarray:
+    parts = [compute_features(values[start : start + CHUNK], reference) for start in range(0, len(values), CHUNK)]
+    return np.concatenate(parts)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass
+class Model:
+    """A profile unpacked into the arrays that scoring uses.
+
+    Raises
+    ------
+    ProfileError
+        A field of the profile has the wrong shape or type.
+    """
+
+    profile: Profile
+    reference: ValueReference
+    standardiser: Standardiser
+    density: GaussianMixtureDensity
+    calibration_scores: np.ndarray
+    calibration_perturbation: np.ndarray
+    sample_shape: tuple[int, int]
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> "Model":
+        document = profile.document
+        try:
+            reference = ValueReference(
+                document["reference"]["value_levels"], document["reference"]["value_counts"]
+            )
+            detector = document["detector"]
+            if list(detector["features"]) != list(FEATURE_NAMES):
+                raise ProfileError(
+                    f"{profile.source}: profile statistics differ from this gandetect's; refit it"
+                )
+            standardiser = Standardiser.from_json(detector["standardiser"])
+            density = GaussianMixtureDensity.from_json(detector["mixture"])
+            n_features = len(FEATURE_NAMES)
+            for name in ("median", "lower_scale", "upper_scale"):
+                if getattr(standardiser, name).shape != (n_features,):
+                    raise ValueError(f"detector.standardiser.{name} must hold {n_features} numbers")
+            if standardiser.quantiles.shape[0] != n_features:
+                raise ValueError("detector.standardiser.quantiles has the wrong shape")
+            if density.means.shape[1] != n_features:
+                raise ValueError(f"detector.mixture must cover {n_features} statistics")
+            scores = np.sort(np.asarray(document["calibration"]["scores"], dtype=np.float64))
+            perturbation = np.sort(
+                np.asarray(document["calibration"]["perturbation_scores"], dtype=np.float64)
+            )
+            if scores.ndim != 1 or scores.size == 0 or perturbation.shape != scores.shape:
+                raise ValueError("calibration scores must be non-empty lists of one length")
+            rows, columns = document["representation"]["sample_shape"]
+        except ProfileError:
+            raise
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProfileError(f"{profile.source}: invalid profile content ({error})") from None
+        return cls(
+            profile, reference, standardiser, density, scores, perturbation, (int(rows), int(columns))
+        )
+
+
+@dataclass
+class Evidence:
+    """One statistic of one sample, set against the reference."""
+
+    statistic: str
+    value: float | None
+    z: float
+    tail_share: float | None
+    reference_median: float
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statistic": self.statistic,
+            "value": self.value,
+            "z": round(self.z, 4),
+            "tail_share": self.tail_share,
+            "reference_median": self.reference_median,
+            "description": self.description,
+        }
+
+
+@dataclass
+class SampleResult:
+    """The verdict on one sample, or the error that stopped it from being scored.
+
+    ``statistic`` is the raw score, ``p_value`` its calibrated tail share among
+    held-out real samples, and ``verdict`` is ``real``, ``gan``,
+    ``adversarial``, or None when ``error`` is set.
+    """
+
+    path: str
+    kind: str = "image"
+    verdict: str | None = None
+    p_value: float | None = None
+    statistic: float | None = None
+    perturbation_p_value: float | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict in ("gan", "adversarial")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "result",
+            "path": self.path,
+            "kind": self.kind,
+            "verdict": self.verdict,
+            "p_value": self.p_value,
+            "statistic": self.statistic,
+            "perturbation_p_value": self.perturbation_p_value,
+            "evidence": [item.to_json() for item in self.evidence],
+            "notes": self.notes,
+            "error": self.error,
+        }
+
+
+def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> list[SampleResult]:
+    """Score every sample of a batch against the model.
+
+    Raises
+    ------
+    InputError
+        The samples' shape differs from the profile's.
+    """
+    _check_level(level)
+    if tuple(batch.values.shape[1:]) != model.sample_shape:
+        rows, columns = batch.values.shape[1:]
+        raise InputError(
+            f"{batch.path}: samples are {rows}x{columns}, but the profile "
+            f"({model.profile.source}) was fitted on {model.sample_shape[0]}x{model.sample_shape[1]}; "
+            "resize the input or fit a profile on samples of this shape"
+        )
+
+    results: list[SampleResult] = []
+    for start in range(0, len(batch), CHUNK):
+        values = batch.values[start : start + CHUNK]
+        features = compute_features(values, model.reference)
+        results.extend(
+            _results_from_features(
+                features, model, level, batch.sources[start : start + CHUNK], batch.notes
+            )
+        )
+    return results
+
+
+def _results_from_features(
+    features: np.ndarray, model: Model, level: float, sources: list[str], notes: list[str]
+) -> list[SampleResult]:
+    z = model.standardiser.z_scores(features)
+    scores = model.density.negative_log_likelihood(z)
+    p_values = empirical_pvalue(scores, model.calibration_scores)
+    perturbation_p = empirical_pvalue(perturbation_score(z), model.calibration_perturbation)
+    tails = model.standardiser.tail_shares(features)
+
+    results = []
+    for i, source in enumerate(sources):
+        if p_values[i] >= level:
+            verdict = "real"
+        elif perturbation_p[i] < level:
+            verdict = "adversarial"
+        else:
+            verdict = "gan"
+        order = np.argsort(-np.abs(z[i]), kind="stable")
+        evidence = [
+            Evidence(
+                statistic=FEATURE_NAMES[j],
+                value=None if np.isnan(features[i, j]) else float(features[i, j]),
+                z=float(z[i, j]),
+                tail_share=None if np.isnan(tails[i, j]) else float(tails[i, j]),
+                reference_median=float(model.standardiser.median[j]),
+                description=FEATURE_DESCRIPTIONS[FEATURE_NAMES[j]],
+            )
+            for j in order
+        ]
+        results.append(
+            SampleResult(
+                path=source,
+                verdict=verdict,
+                p_value=float(p_values[i]),
+                statistic=float(scores[i]),
+                perturbation_p_value=float(perturbation_p[i]),
+                evidence=evidence,
+                notes=list(notes),
+            )
+        )
+    return results
+
+
+def score_paths(
+    paths: Iterable[str | os.PathLike],
+    model: Model,
+    *,
+    level: float = DEFAULT_LEVEL,
+    read_options: ReadOptions | None = None,
+) -> Iterator[SampleResult]:
+    """Score every file under ``paths``, yielding results as they are computed.
+
+    A file that cannot be read or scored yields one result with ``error``
+    set, and the run goes on.
+    """
+    _check_level(level)
+    read_options = read_options or ReadOptions()
+    for path, _ in iter_input_files(paths):
+        try:
+            batch = read_options.read(path)
+            yield from score_batch(batch, model, level=level)
+        except GandetectError as error:
+            yield SampleResult(path=path, error=str(error))
+        except MemoryError:
+            yield SampleResult(path=path, error=f"{path}: out of memory while reading; raise no caps")
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise UsageError(f"level {level} is outside (0, 1); use for example 0.01")
+
+
+# ---------------------------------------------------------------- compare
+
+
+@dataclass
+class SetComparison:
+    """One set's pooled values against the reference: a row of the KS/JSD table."""
+
+    path: str
+    n_files: int
+    n_samples: int
+    n_values: int
+    ks_statistic: float | None
+    p_value: float | None
+    jsd: float | None
+    errors: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "n_files": self.n_files,
+            "n_samples": self.n_samples,
+            "n_values": self.n_values,
+            "ks_statistic": self.ks_statistic,
+            "p_value": self.p_value,
+            "jsd": self.jsd,
+            "errors": self.errors,
+        }
+
+
+def compare_set(
+    path: str | os.PathLike, model: Model, *, read_options: ReadOptions | None = None
+) -> SetComparison:
+    """Pool every value of the set under ``path`` and compare it with the reference.
+
+    The KS statistic and p-value are those that ``scipy.stats.ks_2samp``
+    gives for the pooled set values against the pooled reference values; the
+    JSD uses 100 bins over [0, 1]. Values are kept as distinct values with
+    counts, so memory grows with the number of distinct values, not samples.
+    """
+    from gandetect.statistics import jensen_shannon, ks_statistic_counts, weighted_histogram
+
+    read_options = read_options or ReadOptions()
+    path_text = os.fsdecode(path)
+    distinct: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    errors: list[str] = []
+    n_files = n_samples = 0
+    for file_path, _ in iter_input_files([path_text]):
+        try:
+            batch = read_options.read(file_path)
+        except GandetectError as error:
+            errors.append(str(error))
+            continue
+        n_files += 1
+        n_samples += len(batch)
+        values, value_counts = np.unique(batch.values, return_counts=True)
+        distinct.append(values)
+        counts.append(value_counts)
+        if len(distinct) > 64:
+            distinct, counts = _merge_counts(distinct, counts)
+
+    if not distinct:
+        return SetComparison(path_text, n_files, 0, 0, None, None, None, errors)
+    (values,), (value_counts,) = _merge_counts(distinct, counts)
+    n_values = int(value_counts.sum())
+    statistic = ks_statistic_counts(values, value_counts, model.reference)
+    histogram = weighted_histogram(values, value_counts)
+    jsd = float(jensen_shannon(histogram[np.newaxis], model.reference)[0])
+    p_value = ks_pvalue(statistic, n_values, model.reference.total)
+    return SetComparison(path_text, n_files, n_samples, n_values, statistic, p_value, jsd, errors)
+
+
+def _merge_counts(
+    distinct: list[np.ndarray], counts: list[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    values = np.concatenate(distinct)
+    weights = np.concatenate(counts)
+    merged, inverse = np.unique(values, return_inverse=True)
+    return [merged], [np.bincount(inverse, weights=weights).astype(np.int64)]
+
+
+def describe_profile(model: Model) -> dict[str, Any]:
+    """Summarise what a profile holds, for ``gandetect inspect``."""
+    document = model.profile.document
+    training = document["training"]
+    reference = model.reference
+    threshold_index = int(np.ceil((1.0 - DEFAULT_LEVEL) * (model.calibration_scores.size + 1))) - 1
+    threshold_index = min(max(threshold_index, 0), model.calibration_scores.size - 1)
+    return {
+        "source": model.profile.source,
+        "format": f"{document['format']} schema {document['schema_version']}",
+        "kind": document["kind"],
+        "created_by": document["created_by"],
+        "description": training.get("description", ""),
+        "sample_shape": "x".join(str(size) for size in model.sample_shape),
+        "files": training["n_files"],
+        "samples": training["n_samples"],
+        "reference_samples": training["n_reference"],
+        "calibration_samples": training["n_calibration"],
+        "split_seed": training["seed"],
+        "sample_ids_sha256": training["sample_ids_sha256"],
+        "reference_values": reference.total,
+        "distinct_reference_values": int(reference.levels.size),
+        "share_exact_0": float(reference.counts[0] / reference.total) if reference.levels[0] == 0 else 0.0,
+        "share_exact_1": float(reference.counts[-1] / reference.total) if reference.levels[-1] == VALUE_GRID else 0.0,
+        "mean_value": float((reference.values * reference.counts).sum() / reference.total),
+        "statistics": list(FEATURE_NAMES),
+        "mixture_components": int(model.density.weights.size),
+        "calibration_score_quantiles": {
+            "50%": float(np.quantile(model.calibration_scores, 0.5)),
+            "99%": float(np.quantile(model.calibration_scores, 0.99)),
+            "max": float(model.calibration_scores[-1]),
+        },
+        f"flag_threshold_at_level_{DEFAULT_LEVEL}": float(model.calibration_scores[threshold_index]),
+        "checksum": document["checksum"],
+    }
