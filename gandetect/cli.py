@@ -381,6 +381,8 @@ def compare(
         table.add_column("KS statistic", justify="right")
         table.add_column("p-value", justify="right")
         table.add_column("JSD", justify="right")
+        reference_samples = model.profile.document["training"]["n_reference"]
+        table.add_row("reference (the profile's own data)", str(reference_samples), "0.000000", "1", "0.000000")
         for row in rows:
             if row.ks_statistic is None:
                 table.add_row(row.path, str(row.n_samples), "-", "-", "-")

@@ -44,9 +44,8 @@ COVARIANCE_FLOOR = 1e-3
 Z_CLIP = 1e3
 
 # Statistics whose excess marks a small bounded perturbation of a real sample:
-# one level other than 0 and 1 holding much mass (mode + eps), lit pixels with
-# dark neighbours, and a rough (uncorrelated) background.
-PERTURBATION_FEATURES = ("top_level_share", "isolated_share", "background_roughness")
+# one value away from the modes holding much mass (mode + eps).
+PERTURBATION_FEATURES = ("peak_level_share",)
 
 
 @dataclass

@@ -48,7 +48,7 @@ CHUNK = 1024
 
 @dataclass
 class ReadOptions:
-    """How input files are read; see :func:`gandetect.loading.read_samples`."""
+    """Options for reading input files, passed to :func:`gandetect.loading.read_samples`."""
 
     value_range: str = "auto"
     npz_key: str | None = None
@@ -505,7 +505,7 @@ def score_paths(
         except GandetectError as error:
             yield SampleResult(path=path, error=str(error))
         except MemoryError:
-            yield SampleResult(path=path, error=f"{path}: out of memory while reading; raise no caps")
+            yield SampleResult(path=path, error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
 
 
 def _check_level(level: float) -> None:

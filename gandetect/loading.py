@@ -376,6 +376,10 @@ def _read_image(path: str | os.PathLike, source: str, max_pixels: int) -> Batch:
     from PIL import Image, UnidentifiedImageError
 
     notes: list[str] = []
+    # Pillow's own bomb check warns above 89M pixels and fails above 179M;
+    # the caller's cap replaces it, so that --max-pixels can raise the limit.
+    pillow_cap = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as image:
             width, height = image.size
@@ -386,18 +390,16 @@ def _read_image(path: str | os.PathLike, source: str, max_pixels: int) -> Batch:
                 )
             if getattr(image, "n_frames", 1) > 1:
                 notes.append(f"first of {image.n_frames} frames read")
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image.load()
+            image.load()
             values = _image_values(image, source, notes)
     except InputError:
         raise
     except UnidentifiedImageError:
         raise InputError(f"{source}: not a readable image (unknown or damaged format)") from None
-    except Image.DecompressionBombError as error:
-        raise InputError(f"{source}: image too large ({_first_line(error)})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise InputError(f"{source}: damaged or truncated image ({_first_line(error)})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_cap
 
     for note in notes:
         if note.startswith(("colour", "transparency")):

@@ -324,24 +324,25 @@ def _near_stroke(values: np.ndarray) -> np.ndarray:
     return near
 
 
-def _top_level_share(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share and value of the most frequent value that is neither 0 nor 1, per row."""
+def _peak_level_share(sorted_values: np.ndarray) -> np.ndarray:
+    """Share of the most frequent value inside [FAINT_WIDTH, 1 - FAINT_WIDTH], per row.
+
+    FGSM moves every background pixel to exactly 0 + eps or leaves it at 0,
+    and PGD piles pixels on the boundary of its eps-ball, so one value away
+    from the modes holds a large share. Faint values next to 0 and 1 are left
+    out, because rounding a generator's output to 8 bits piles those up too.
+    """
     n, m = sorted_values.shape
     starts = np.ones_like(sorted_values, dtype=bool)
     starts[:, 1:] = sorted_values[:, 1:] != sorted_values[:, :-1]
     flat_starts = np.flatnonzero(starts.ravel())
     run_lengths = np.diff(np.append(flat_starts, n * m))
     run_values = sorted_values.ravel()[flat_starts]
-    run_rows = flat_starts // m
-    run_lengths = np.where((run_values == 0.0) | (run_values == 1.0), 0, run_lengths)
+    in_band = (run_values >= FAINT_WIDTH) & (run_values <= 1.0 - FAINT_WIDTH)
 
-    best = np.zeros(n, dtype=np.int64)
-    np.maximum.at(best, run_rows, run_lengths)
-    is_best = (run_lengths == best[run_rows]) & (run_lengths > 0)
-    best_value = np.full(n, np.nan)
-    # Reverse order so the smallest value of a tie wins the assignment.
-    best_value[run_rows[is_best][::-1]] = run_values[is_best][::-1]
-    return best / m, best_value
+    peak = np.zeros(n, dtype=np.int64)
+    np.maximum.at(peak, flat_starts // m, np.where(in_band, run_lengths, 0))
+    return peak / m
 
 
 FEATURE_NAMES = (
@@ -354,7 +355,7 @@ FEATURE_NAMES = (
     "high_tail_share",
     "mid_share",
     "mean_value",
-    "top_level_share",
+    "peak_level_share",
     "isolated_share",
     "background_lit_share",
     "background_roughness",
@@ -379,7 +380,7 @@ FEATURE_DESCRIPTIONS = {
     "high_tail_share": "share of values in [0.9, 1)",
     "mid_share": "share of values in the mid-range [0.11, 0.88]",
     "mean_value": "mean value",
-    "top_level_share": "share of the most frequent value other than 0 and 1",
+    "peak_level_share": "share of the most frequent value in [0.02, 0.98]",
     "isolated_share": "share of non-zero pixels whose 4 neighbours are all 0",
     "background_lit_share": "share of non-zero pixels more than 2 pixels from any stroke",
     "background_roughness": "mean |pixel - neighbour mean| in the background, over its mean",
@@ -425,7 +426,7 @@ def compute_features(values: np.ndarray, reference: ValueReference) -> np.ndarra
     high_tail = ((flat >= 1.0 - NEAR_MODE_WIDTH) & (flat < 1.0)).mean(axis=1)
     mid = ((flat >= MID_RANGE[0]) & (flat <= MID_RANGE[1])).mean(axis=1)
     mean_value = flat.mean(axis=1)
-    top_share, _ = _top_level_share(sorted_flat)
+    peak_share = _peak_level_share(sorted_flat)
 
     lit = values > 0.0
     neighbour_sum = _neighbour_sum(values)
@@ -445,6 +446,6 @@ def compute_features(values: np.ndarray, reference: ValueReference) -> np.ndarra
 
     columns = [
         ks, jsd, exact_zero, exact_one, faint, low_tail, high_tail, mid, mean_value,
-        top_share, isolated, background_lit, roughness, laplacian,
+        peak_share, isolated, background_lit, roughness, laplacian,
     ]
     return np.column_stack([*columns, centroid_moments, slope_moments])

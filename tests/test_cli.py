@@ -173,11 +173,15 @@ def test_compare_matches_scipy_on_pooled_values():
 
 
 def test_compare_table_shape():
-    result = run("compare", FIXTURES / "real-heldout.npz", LSGAN_NPY, "--json")
+    names = ["real-heldout.npz", "lsgan.npy", "wgan-gp.npy", "fgsm-0.1.npy", "fgsm-0.2.npy", "fgsm-0.3.npy", "bernoulli"]
+    result = run("compare", *(FIXTURES / name for name in names), "--json")
 
-    real, lsgan = json.loads(result.stdout)["sets"]
-    assert real["ks_statistic"] < 0.01
-    assert lsgan["ks_statistic"] > 0.5
+    rows = dict(zip(names, json.loads(result.stdout)["sets"]))
+    assert rows["real-heldout.npz"]["ks_statistic"] < 0.01
+    assert rows["lsgan.npy"]["ks_statistic"] > 0.5
+    assert rows["wgan-gp.npy"]["ks_statistic"] > 0.5
+    largest_jsd = max(rows, key=lambda name: rows[name]["jsd"])
+    assert largest_jsd.startswith("fgsm")
 
 
 def test_fit_then_inspect(tmp_path):

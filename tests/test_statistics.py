@@ -183,7 +183,7 @@ def test_features_by_hand():
     assert features["exact_zero_share"] == pytest.approx(31 / 36)
     assert features["exact_one_share"] == pytest.approx(3 / 36)
     assert features["mid_share"] == pytest.approx(2 / 36)
-    assert features["top_level_share"] == pytest.approx(1 / 36)
+    assert features["peak_level_share"] == pytest.approx(1 / 36)
     assert features["isolated_share"] == pytest.approx(1 / 5)
     assert features["ks"] == pytest.approx(0.0, abs=1e-15)
     assert features["jsd"] == pytest.approx(0.0, abs=1e-15)
@@ -196,7 +196,7 @@ def test_features_of_blank_image_are_defined_or_nan():
     features = dict(zip(FEATURE_NAMES, compute_features(blank, reference)[0]))
 
     assert features["exact_zero_share"] == 1.0
-    assert features["top_level_share"] == 0.0
+    assert features["peak_level_share"] == 0.0
     assert features["isolated_share"] == 0.0
     assert np.isnan(features["centroid_mean"])
     assert np.isnan(features["slope_std"])
