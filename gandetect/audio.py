@@ -1,0 +1,162 @@
+"""Read speech audio into compressed, scaled mel-spectrogram patches.
+
+The defaults are the settings of "Interesting properties of GAN samples":
+64 mel bands, a 1024-sample window, a hop of 160 samples and dynamic-range
+compression ``log(1 + C * M)`` with C = 1000, then a linear map to [0, 1]
+by bounds that the profile stores.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from gandetect.errors import InputError
+
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg"})
+
+# Share of samples at full scale above which a recording is noted as clipped.
+CLIPPED_SHARE = 0.001
+DEFAULT_MAX_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class MelSettings:
+    """The representation a speech profile fixes.
+
+    Attributes
+    ----------
+    sample_rate : int, Hz
+        Audio is resampled to this rate before analysis.
+    n_mels, n_fft, hop_length : int
+        Mel bands, window length and hop, in samples.
+    compression : float
+        C of ``log(1 + C * M)``.
+    scale_low, scale_high : float
+        Compressed values map linearly from [scale_low, scale_high] to
+        [0, 1]; values outside are clipped.
+    patch_frames : int
+        Frames per patch.
+    """
+
+    sample_rate: int = 8000
+    n_mels: int = 64
+    n_fft: int = 1024
+    hop_length: int = 160
+    compression: float = 1000.0
+    scale_low: float = 0.0
+    scale_high: float = 1.0
+    patch_frames: int = 64
+
+
+def read_audio(
+    path: str | os.PathLike, sample_rate: int, *, max_seconds: float = DEFAULT_MAX_SECONDS
+) -> tuple[np.ndarray, list[str]]:
+    """Read an audio file as mono float64 samples at ``sample_rate``.
+
+    Channels are averaged. Integer PCM is scaled to [-1, 1) by soundfile.
+
+    Returns
+    -------
+    samples : np.ndarray of shape (n,), float64
+    notes : list of str
+        Mono mix-down, resampling and clipping, when they happened.
+
+    Raises
+    ------
+    InputError
+        The file is unreadable, empty, longer than ``max_seconds`` or holds
+        NaN or infinite samples.
+    """
+    import soundfile
+
+    source = os.fsdecode(path)
+    try:
+        info = soundfile.info(source)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise InputError(f"{source}: not a readable audio file ({_first_line(error)})") from None
+    if info.samplerate <= 0 or info.channels <= 0:
+        raise InputError(f"{source}: invalid header (rate {info.samplerate} Hz, {info.channels} channels)")
+    if info.frames / info.samplerate > max_seconds:
+        raise InputError(
+            f"{source}: header declares {info.frames / info.samplerate:.0f} s of audio, above "
+            f"the cap of {max_seconds:.0f} s; raise --max-seconds"
+        )
+    try:
+        data, rate = soundfile.read(source, dtype="float64", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as error:
+        raise InputError(f"{source}: damaged audio data ({_first_line(error)})") from None
+    if data.shape[0] == 0:
+        raise InputError(f"{source}: holds no audio samples")
+    if not np.isfinite(data).all():
+        raise InputError(f"{source}: holds NaN or infinite samples")
+
+    notes = []
+    clipped = float((np.abs(data) >= 0.999).mean())
+    if clipped > CLIPPED_SHARE:
+        notes.append(f"clipped: {clipped:.2%} of samples at full scale")
+    if data.shape[1] > 1:
+        notes.append(f"{data.shape[1]} channels mixed down to mono")
+    samples = data.mean(axis=1)
+    if rate != sample_rate:
+        import librosa
+
+        samples = librosa.resample(samples, orig_sr=rate, target_sr=sample_rate)
+        notes.append(f"resampled from {rate} Hz to {sample_rate} Hz")
+    return samples, notes
+
+
+def compressed_mel(samples: np.ndarray, settings: MelSettings) -> np.ndarray:
+    """Mel power spectrogram compressed by ``log(1 + C * M)``.
+
+    ``M`` is ``librosa.feature.melspectrogram`` with the settings' window,
+    hop and bands (power 2, centred frames, Slaney mel filters).
+
+    Returns
+    -------
+    np.ndarray of shape (n_mels, frames), float64, >= 0
+    """
+    import librosa
+
+    mel = librosa.feature.melspectrogram(
+        y=np.asarray(samples, dtype=np.float64),
+        sr=settings.sample_rate,
+        n_fft=settings.n_fft,
+        hop_length=settings.hop_length,
+        n_mels=settings.n_mels,
+        power=2.0,
+    )
+    return np.log1p(settings.compression * mel)
+
+
+def scale_compressed(compressed: np.ndarray, settings: MelSettings) -> np.ndarray:
+    """Map compressed values to [0, 1] by the settings' bounds, clipping outside them."""
+    span = settings.scale_high - settings.scale_low
+    return np.clip((compressed - settings.scale_low) / span, 0.0, 1.0)
+
+
+def split_patches(spectrogram: np.ndarray, patch_frames: int) -> np.ndarray:
+    """Cut a spectrogram into consecutive patches of ``patch_frames`` frames.
+
+    Frames after the last whole patch are dropped. A spectrogram shorter
+    than one patch gives one patch padded with 0 (silence) on the right.
+
+    Returns
+    -------
+    np.ndarray of shape (n_patches, n_mels, patch_frames)
+    """
+    n_mels, frames = spectrogram.shape
+    if frames < patch_frames:
+        padded = np.zeros((n_mels, patch_frames))
+        padded[:, :frames] = spectrogram
+        return padded[np.newaxis]
+    n_patches = frames // patch_frames
+    trimmed = spectrogram[:, : n_patches * patch_frames]
+    return trimmed.reshape(n_mels, n_patches, patch_frames).transpose(1, 0, 2)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,174 @@
+"""Read MIDI files into piano rolls on a 16th-note grid that follows the file's beats.
+
+Rows are MIDI pitches ascending from ``pitch_low``; columns are grid steps;
+values are note velocity / 127. Drum tracks are left out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from gandetect.errors import InputError
+
+STEPS_PER_BEAT = 4
+DEFAULT_PITCH_LOW = 24
+DEFAULT_PITCH_COUNT = 64
+
+# Caps that keep a hostile MIDI file from exhausting memory or time.
+DEFAULT_MAX_STEPS = 1 << 20
+DEFAULT_MAX_NOTES = 1 << 20
+MIN_TEMPO_BPM = 1.0
+MAX_TEMPO_BPM = 2000.0
+
+
+@dataclass(frozen=True)
+class PianoRollGrid:
+    """The representation a piano-roll profile fixes: grid resolution and pitch range."""
+
+    steps_per_beat: int = STEPS_PER_BEAT
+    pitch_low: int = DEFAULT_PITCH_LOW
+    pitch_count: int = DEFAULT_PITCH_COUNT
+
+    @property
+    def pitch_high(self) -> int:
+        """Highest MIDI pitch of the range, inclusive."""
+        return self.pitch_low + self.pitch_count - 1
+
+
+def grid_times(beats: np.ndarray, end_time: float, steps_per_beat: int = STEPS_PER_BEAT) -> np.ndarray:
+    """Start times of the grid steps: each beat split into ``steps_per_beat`` equal steps.
+
+    Beats come from ``pretty_midi.PrettyMIDI.get_beats``, so the grid follows
+    tempo changes. After the last beat the last beat length is repeated
+    until ``end_time`` is covered.
+
+    Parameters
+    ----------
+    beats : np.ndarray of shape (b,), seconds, ascending, b >= 1
+    end_time : float, seconds
+
+    Returns
+    -------
+    np.ndarray of shape (steps,), seconds
+        Every step before ``end_time`` and the first step at or after it.
+    """
+    beats = np.asarray(beats, dtype=np.float64)
+    if beats.size == 1:
+        beat_length = 0.5
+    else:
+        beat_length = float(beats[-1] - beats[-2])
+    extra = int(np.ceil(max(end_time - beats[-1], 0.0) / beat_length)) + 1
+    beats = np.concatenate([beats, beats[-1] + beat_length * np.arange(1, extra + 1)])
+
+    fractions = np.arange(steps_per_beat) / steps_per_beat
+    lengths = np.diff(beats)
+    steps = (beats[:-1, np.newaxis] + lengths[:, np.newaxis] * fractions).ravel()
+    # Keep every step before end_time and the first step at or after it, so
+    # that a note ending at end_time can snap to a step.
+    n_keep = int(np.searchsorted(steps, end_time, side="left")) + 1
+    return steps[:n_keep]
+
+
+def snap_to_grid(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Index of the nearest grid time for each time (ties go to the later step)."""
+    midpoints = (grid[1:] + grid[:-1]) / 2.0
+    return np.searchsorted(midpoints, times, side="right")
+
+
+def read_midi(
+    path: str | os.PathLike,
+    grid: PianoRollGrid = PianoRollGrid(),
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_notes: int = DEFAULT_MAX_NOTES,
+) -> tuple[np.ndarray, list[str]]:
+    """Read a MIDI file into a piano roll on the file's own 16th-note grid.
+
+    Note starts and ends are snapped to the nearest grid step before the
+    roll is filled, because truncating times (as ``get_piano_roll`` does)
+    drops a column for a note at 0.12499 s on a 0.125 s grid. A note
+    shorter than half a step still fills one step. Where notes of one pitch
+    overlap, the louder velocity wins.
+
+    Returns
+    -------
+    roll : np.ndarray of shape (grid.pitch_count, steps), float64 in [0, 1]
+        velocity / 127 per cell.
+    notes : list of str
+        Conversions applied (drum tracks left out).
+
+    Raises
+    ------
+    InputError
+        The file is not a readable MIDI file, has no pitched notes, a tempo
+        outside 1-2000 BPM, notes outside the grid's pitch range, or more
+        steps or notes than the caps.
+    """
+    import pretty_midi
+
+    source = os.fsdecode(path)
+    try:
+        midi = pretty_midi.PrettyMIDI(source)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as error:
+        raise InputError(f"{source}: not a readable MIDI file ({_first_line(error)})") from None
+
+    conversions: list[str] = []
+    pitched = [instrument for instrument in midi.instruments if not instrument.is_drum]
+    if len(pitched) < len(midi.instruments):
+        conversions.append(f"{len(midi.instruments) - len(pitched)} drum track(s) left out")
+    notes = [note for instrument in pitched for note in instrument.notes]
+    if not notes:
+        raise InputError(
+            f"{source}: no pitched notes found (drum tracks are left out); "
+            "a piano roll needs at least one note"
+        )
+    if len(notes) > max_notes:
+        raise InputError(f"{source}: {len(notes)} notes, above the cap of {max_notes}; raise --max-notes")
+
+    _, tempi = midi.get_tempo_changes()
+    bad_tempi = [tempo for tempo in tempi if not MIN_TEMPO_BPM <= tempo <= MAX_TEMPO_BPM]
+    if bad_tempi:
+        raise InputError(
+            f"{source}: tempo {bad_tempi[0]:g} BPM is outside {MIN_TEMPO_BPM:g}-{MAX_TEMPO_BPM:g} BPM"
+        )
+
+    starts = np.array([note.start for note in notes])
+    ends = np.array([note.end for note in notes])
+    pitches = np.array([note.pitch for note in notes])
+    velocities = np.array([note.velocity for note in notes], dtype=np.float64)
+    end_time = float(ends.max())
+    beats = midi.get_beats()
+    if beats.size == 0:
+        raise InputError(f"{source}: no beats could be derived from the tempo map")
+    beat_length = float(np.diff(beats).min()) if beats.size > 1 else 0.5
+    estimated_steps = end_time / beat_length * grid.steps_per_beat
+    if not np.isfinite(estimated_steps) or estimated_steps > max_steps:
+        raise InputError(
+            f"{source}: the piece lasts {end_time:g} s, about {estimated_steps:.3g} grid steps, "
+            f"above the cap of {max_steps}; raise --max-steps"
+        )
+
+    outside = (pitches < grid.pitch_low) | (pitches > grid.pitch_high)
+    if outside.any():
+        low, high = int(pitches.min()), int(pitches.max())
+        raise InputError(
+            f"{source}: pitches span {low}-{high}, outside the profile's range "
+            f"{grid.pitch_low}-{grid.pitch_high}; transpose the piece or fit a profile with "
+            f"--pitch-low {low} --pitch-count {max(high - low + 1, 1)}"
+        )
+
+    times = grid_times(beats, end_time, grid.steps_per_beat)
+    start_steps = snap_to_grid(starts, times)
+    end_steps = np.maximum(snap_to_grid(ends, times), start_steps + 1)
+    roll = np.zeros((grid.pitch_count, int(end_steps.max())))
+    for pitch, start, end, velocity in zip(pitches - grid.pitch_low, start_steps, end_steps, velocities):
+        roll[pitch, start:end] = np.maximum(roll[pitch, start:end], velocity / 127.0)
+    return roll, conversions
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
