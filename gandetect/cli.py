@@ -398,6 +398,86 @@ def compare(
     raise typer.Exit(EXIT_ERROR if failed else EXIT_REAL)
 
 
+@app.command(name="eval")
+def evaluate_command(
+    real: Annotated[list[Path], typer.Option("--real", help="Set of real samples (file or folder); repeatable.")],
+    gan: Annotated[
+        Optional[list[Path]], typer.Option("--gan", help="Set of GAN samples; repeatable.")
+    ] = None,
+    adversarial: Annotated[
+        Optional[list[Path]], typer.Option("--adversarial", help="Set of adversarial samples; repeatable.")
+    ] = None,
+    profile: ProfileOption = None,
+    level: LevelOption = 0.01,
+    as_json: JsonOption = False,
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+) -> None:
+    """Measure detection quality on labelled sets: confusion, flagged shares, ROC AUC, rates at 1% and 5% FPR."""
+    from gandetect.engine import score_paths
+    from gandetect.evaluation import collect, evaluate
+
+    labelled = [("real", path) for path in real]
+    labelled += [("gan", path) for path in gan or []]
+    labelled += [("adversarial", path) for path in adversarial or []]
+    try:
+        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        model = _load_model(profile)
+        _check_inputs_exist([path for _, path in labelled])
+        sets = collect(labelled, lambda path: score_paths([path], model, level=level, read_options=options))
+        report = evaluate(sets, level=level)
+    except GandetectError as error:
+        _fail(str(error))
+    report["profile"] = model.profile.source
+
+    if as_json:
+        _write_line(json.dumps(report, indent=1))
+    else:
+        _render_evaluation(report)
+    errors = sum(row["confusion"]["error"] for row in report["sets"])
+    raise typer.Exit(EXIT_ERROR if errors else EXIT_REAL)
+
+
+def _render_evaluation(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def share(value) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    table = Table(title=f"detection at level {report['level']} against {report['profile']}")
+    for column in ("class", "set", "n", "real", "gan", "adv.", "errors", "flagged", "adv./flagged",
+                   "ROC AUC", "AP", "det. @1% FPR", "det. @5% FPR"):
+        table.add_column(column, justify="left" if column in ("class", "set") else "right", overflow="fold")
+
+    def add(label: str, name: str, row: dict[str, Any]) -> None:
+        counts = row["confusion"]
+        table.add_row(
+            label, name, str(row["n"]), str(counts["real"]), str(counts["gan"]), str(counts["adversarial"]),
+            str(counts["error"]), share(row["flagged_share"]), share(row["adversarial_share_of_flagged"]),
+            share(row.get("roc_auc")), share(row.get("average_precision")),
+            share(row.get("detection_at_fpr_0.01")), share(row.get("detection_at_fpr_0.05")),
+        )
+
+    for row in report["sets"]:
+        add(row["label"], row["path"], row)
+    table.add_section()
+    for label, row in report["classes"].items():
+        add(label, "(all sets)", row)
+    overall = report["overall"]
+    if "n" in overall:
+        add("fakes", "(all fake sets)", overall)
+    console = Console()
+    console.print(table)
+    console.print(
+        f"measured false-positive rate on the real sets: {share(overall['false_positive_rate'])} "
+        f"at level {report['level']}"
+    )
+
+
 @app.command()
 def inspect(
     profile: Annotated[Path, typer.Argument(help="Profile JSON file, or 'bundled' for the default profile.")],
