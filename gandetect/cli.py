@@ -70,7 +70,7 @@ def _fail(message: str) -> None:
 
 
 def _read_options(value_range: str, npz_key: str | None, sample_shape: str | None, max_pixels: int, max_elements: int):
-    from gandetect.engine import ReadOptions
+    from gandetect.kinds import ReadOptions
 
     shape = None
     if sample_shape is not None:

@@ -2,7 +2,7 @@
 
 Layers, each visible in results:
 
-1. ``compute_features`` gives raw statistics per sample.
+1. ``Kind.features`` gives raw statistics per sample.
 2. Each statistic becomes a signed z-score against the reference samples:
    ``(x - median) / scale`` where the scale is the distance from the median
    to the 15.87th percentile below it or the 84.13th above it, so the
@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gandetect.statistics import FEATURE_NAMES
-
 # Percentiles one standard deviation either side of the median of a normal.
 LOWER_PERCENTILE = 15.865525393145708
 UPPER_PERCENTILE = 84.1344746068543
@@ -42,10 +40,6 @@ COVARIANCE_FLOOR = 1e-3
 # z-scores are clipped here before the mixture, so that one absurd statistic
 # cannot overflow the likelihood; a |z| of 1000 is flagged either way.
 Z_CLIP = 1e3
-
-# Statistics whose excess marks a small bounded perturbation of a real sample:
-# one value away from the modes holding much mass (mode + eps).
-PERTURBATION_FEATURES = ("peak_level_share",)
 
 
 @dataclass
@@ -200,9 +194,10 @@ class GaussianMixtureDensity:
         return cls(weights, means, cholesky)
 
 
-def perturbation_score(z: np.ndarray) -> np.ndarray:
-    """Largest upward z among the perturbation statistics, shape (n,)."""
-    columns = [FEATURE_NAMES.index(name) for name in PERTURBATION_FEATURES]
+def perturbation_score(z: np.ndarray, columns: list[int]) -> np.ndarray:
+    """Largest upward z among the perturbation statistics ``columns``, shape (n,); 0 when there are none."""
+    if not columns:
+        return np.zeros(z.shape[0])
     return np.clip(z[:, columns], 0.0, None).max(axis=1)
 
 

@@ -15,62 +15,29 @@ from typing import Any
 import numpy as np
 
 from gandetect import __version__
-from gandetect.detector import (
-    PERTURBATION_FEATURES,
-    GaussianMixtureDensity,
-    Standardiser,
-    empirical_pvalue,
-    perturbation_score,
-)
+from gandetect.detector import GaussianMixtureDensity, Standardiser, empirical_pvalue, perturbation_score
 from gandetect.errors import GandetectError, InputError, ProfileError, UsageError
-from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, read_samples
+from gandetect.kinds import Context, Kind, ReadOptions, check_sample_shape, get_kind
+from gandetect.loading import Batch
 from gandetect.profile import PROFILE_FORMAT, SCHEMA_VERSION, Profile
-from gandetect.statistics import (
-    FEATURE_DESCRIPTIONS,
-    FEATURE_NAMES,
-    VALUE_GRID,
-    ValueReference,
-    compute_features,
-    ks_pvalue,
-    quantise_levels,
-)
+from gandetect.statistics import VALUE_GRID, ks_pvalue
 
 DEFAULT_LEVEL = 0.01
 DEFAULT_CALIBRATION_SHARE = 0.25
 DEFAULT_SEED = 0
 MAX_REFERENCE_SAMPLES = 20_000
 MAX_CALIBRATION_SAMPLES = 5_000
-SUFFIXES = IMAGE_SUFFIXES | ARRAY_SUFFIXES
 
-# Samples scored per call of compute_features: bounds the memory of a large stack.
+# Samples scored per call of Kind.features: bounds the memory of a large stack.
 CHUNK = 1024
-
-
-@dataclass
-class ReadOptions:
-    """Options for reading input files, passed to :func:`gandetect.loading.read_samples`."""
-
-    value_range: str = "auto"
-    npz_key: str | None = None
-    sample_shape: tuple[int, int] | None = None
-    max_pixels: int = 1 << 24
-    max_array_elements: int = 1 << 28
-
-    def read(self, path: str | os.PathLike) -> Batch:
-        return read_samples(
-            path,
-            value_range=self.value_range,
-            npz_key=self.npz_key,
-            sample_shape=self.sample_shape,
-            max_pixels=self.max_pixels,
-            max_array_elements=self.max_array_elements,
-        )
 
 
 # ---------------------------------------------------------------- inputs
 
 
-def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, str]]:
+def iter_input_files(
+    paths: Iterable[str | os.PathLike], suffixes: frozenset[str] | None = None
+) -> Iterator[tuple[str, str]]:
     """Yield ``(path, id)`` for every input file, folders walked recursively in sorted order.
 
     A file named directly is yielded whatever its extension, so that an
@@ -78,7 +45,16 @@ def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, 
     extension are taken and symbolic links to folders are not followed, so a
     link loop cannot recurse. The id is the path relative to the folder
     given, used to split fitting data deterministically.
+
+    Parameters
+    ----------
+    suffixes : frozenset of str, optional
+        Extensions taken inside folders; default: those of every kind.
     """
+    if suffixes is None:
+        from gandetect.kinds import KINDS
+
+        suffixes = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
     for given in paths:
         given = os.fsdecode(given)
         if not os.path.isdir(given):
@@ -87,7 +63,7 @@ def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, 
         for folder, subfolders, files in os.walk(given):
             subfolders.sort()
             for name in sorted(files):
-                if os.path.splitext(name)[1].lower() in SUFFIXES:
+                if os.path.splitext(name)[1].lower() in suffixes:
                     full = os.path.join(folder, name)
                     yield full, os.path.relpath(full, given).replace(os.sep, "/")
 
@@ -126,29 +102,36 @@ class _BottomK:
 
 
 def fit_profile(
-    sources: Iterable[tuple[str, Batch | str]] | None = None,
+    sources: Iterable[tuple[str, Batch]] | None = None,
     *,
+    kind: str = "image",
     paths: Iterable[str | os.PathLike] | None = None,
     read_options: ReadOptions | None = None,
+    representation: dict[str, Any] | None = None,
     calibration_share: float = DEFAULT_CALIBRATION_SHARE,
     seed: int = DEFAULT_SEED,
     description: str = "",
 ) -> dict[str, Any]:
-    """Fit an image profile from real samples, in two streaming passes.
+    """Fit a profile from real samples, in two streaming passes.
 
     Pass one reads every file, assigns each sample to the reference or the
-    calibration part by a hash of its id, counts the reference values on
-    the 1/65535 grid and picks a bounded sample of ids. Pass two reads the
-    files again and computes statistics for the picked samples only. Memory
-    is bounded by the grid (65,536 counts) and the sample caps, whatever the
-    number of files.
+    calibration part by a hash of its id, adds the reference samples to the
+    kind's mergeable sums (value counts on the 1/65535 grid and, for piano
+    rolls, transitions and durations) and picks a bounded sample of ids.
+    Pass two reads the files again and computes statistics for the picked
+    samples only. Memory is bounded by the sums and the sample caps,
+    whatever the number of files. Patches cut from one recording share the
+    recording's id, so they land on one side of the split together.
 
     Parameters
     ----------
-    paths : iterable of path-like
-        Files and folders of real samples (folders recurse).
     sources : iterable of (id, Batch), optional
         In-memory samples instead of paths; it is iterated twice.
+    kind : {"image", "pianoroll", "melspec"}
+    paths : iterable of path-like
+        Files and folders of real samples (folders recurse).
+    representation : dict, optional
+        Kind parameters (grid, mel settings); default: the kind's defaults.
     calibration_share : float in (0, 1)
         Share of samples held back to calibrate p-values.
 
@@ -166,16 +149,18 @@ def fit_profile(
     """
     if not 0.0 < calibration_share < 1.0:
         raise UsageError(f"calibration share {calibration_share} is outside (0, 1)")
+    sample_kind = get_kind(kind)
     read_options = read_options or ReadOptions()
+    representation = {**sample_kind.default_representation(), **(representation or {})}
     if paths is not None:
         path_list = [os.fsdecode(path) for path in paths]
-        files = list(iter_input_files(path_list))
+        files = list(iter_input_files(path_list, sample_kind.suffixes))
         if not files:
-            raise UsageError(f"no image or array files found in {', '.join(path_list)}")
+            raise UsageError(f"no {kind} files found in {', '.join(path_list)}")
 
         def batches() -> Iterator[tuple[str, Batch]]:
             for path, file_id in files:
-                yield file_id, read_options.read(path)
+                yield file_id, sample_kind.read(path, read_options, representation)
 
     elif sources is not None:
         source_list = list(sources)
@@ -186,27 +171,25 @@ def fit_profile(
     else:
         raise UsageError("fit_profile needs paths or sources")
 
-    # Pass one: value counts, sample picking, shape check.
-    level_counts = np.zeros(VALUE_GRID + 1, dtype=np.int64)
+    # Pass one: reference sums, sample picking, shape check.
+    accumulator = sample_kind.new_accumulator()
     reference_pick = _BottomK(MAX_REFERENCE_SAMPLES)
     calibration_pick = _BottomK(MAX_CALIBRATION_SAMPLES)
     shape: tuple[int, int] | None = None
     n_files = n_reference = n_calibration = 0
     id_hash = hashlib.sha256()
     for file_id, batch in batches():
-        shape = _check_shape(batch, shape)
+        shape = _check_shape(batch, shape, sample_kind.columns_fixed)
         n_files += 1
         for i, sample_id in enumerate(_sample_ids(file_id, batch)):
             id_hash.update(sample_id.encode("utf-8", "surrogateescape") + b"\n")
-            key = _split_key(sample_id, seed)
+            key = _split_key(file_id if batch.grouped else sample_id, seed)
             if key < calibration_share:
                 calibration_pick.add(key, sample_id)
                 n_calibration += 1
             else:
                 reference_pick.add(key, sample_id)
-                level_counts += np.bincount(
-                    quantise_levels(batch.values[i]).ravel(), minlength=VALUE_GRID + 1
-                )
+                accumulator.add(batch.values[i])
                 n_reference += 1
 
     if n_reference < 20 or n_calibration < 20:
@@ -214,7 +197,8 @@ def fit_profile(
             f"fitting needs at least 20 reference and 20 calibration samples, found "
             f"{n_reference} and {n_calibration}; give more real samples"
         )
-    reference = ValueReference.from_level_counts(level_counts)
+    reference_json = accumulator.to_json()
+    context = sample_kind.context(reference_json)
 
     # Pass two: statistics of the picked samples.
     reference_ids = reference_pick.selected()
@@ -226,24 +210,25 @@ def fit_profile(
         take_reference = [i for i, sample_id in enumerate(ids) if sample_id in reference_ids]
         take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in calibration_ids]
         if take_reference:
-            reference_rows.append(_features_chunked(batch.values[take_reference], reference))
+            reference_rows.append(_features_chunked(sample_kind, batch.values[take_reference], context))
         if take_calibration:
-            calibration_rows.append(_features_chunked(batch.values[take_calibration], reference))
+            calibration_rows.append(_features_chunked(sample_kind, batch.values[take_calibration], context))
     reference_features = np.concatenate(reference_rows)
     calibration_features = np.concatenate(calibration_rows)
 
     standardiser = Standardiser.fit(reference_features)
     density = GaussianMixtureDensity.fit(standardiser.z_scores(reference_features), seed=seed)
     calibration_z = standardiser.z_scores(calibration_features)
+    perturbation_columns = _perturbation_columns(sample_kind)
     calibration_scores = np.sort(density.negative_log_likelihood(calibration_z))
-    calibration_perturbation = np.sort(perturbation_score(calibration_z))
+    calibration_perturbation = np.sort(perturbation_score(calibration_z, perturbation_columns))
 
     return {
         "format": PROFILE_FORMAT,
         "schema_version": SCHEMA_VERSION,
-        "kind": "image",
+        "kind": kind,
         "created_by": f"gandetect {__version__}",
-        "representation": {"sample_shape": list(shape), "value_grid": VALUE_GRID},
+        "representation": {**representation, "sample_shape": list(shape)},
         "training": {
             "description": description,
             "n_files": n_files,
@@ -255,15 +240,12 @@ def fit_profile(
             "seed": seed,
             "sample_ids_sha256": id_hash.hexdigest(),
         },
-        "reference": {
-            "value_levels": reference.levels.tolist(),
-            "value_counts": reference.counts.tolist(),
-        },
+        "reference": reference_json,
         "detector": {
-            "features": list(FEATURE_NAMES),
+            "features": list(sample_kind.feature_names),
             "standardiser": standardiser.to_json(),
             "mixture": density.to_json(),
-            "perturbation_features": list(PERTURBATION_FEATURES),
+            "perturbation_features": list(sample_kind.perturbation_features),
         },
         "calibration": {
             "scores": calibration_scores.tolist(),
@@ -272,24 +254,30 @@ def fit_profile(
     }
 
 
+def _perturbation_columns(kind: Kind) -> list[int]:
+    return [kind.feature_names.index(name) for name in kind.perturbation_features]
+
+
 def _sample_ids(file_id: str, batch: Batch) -> list[str]:
     if len(batch) == 1 and batch.sources[0] == batch.path:
         return [file_id]
     return [f"{file_id}[{i}]" for i in range(len(batch))]
 
 
-def _check_shape(batch: Batch, shape: tuple[int, int] | None) -> tuple[int, int]:
+def _check_shape(batch: Batch, shape: tuple[int, int] | None, columns_fixed: bool) -> tuple[int, int]:
     found = tuple(batch.values.shape[1:])
-    if shape is not None and found != shape:
+    if shape is None:
+        return found
+    if found[0] != shape[0] or (columns_fixed and found[1] != shape[1]):
         raise InputError(
             f"{batch.path}: samples are {found[0]}x{found[1]}, but earlier files were "
             f"{shape[0]}x{shape[1]}; a profile is fitted on samples of one shape"
         )
-    return found
+    return shape
 
 
-def _features_chunked(values: np.ndarray, reference: ValueReference) -> np.ndarray:
-    parts = [compute_features(values[start : start + CHUNK], reference) for start in range(0, len(values), CHUNK)]
+def _features_chunked(kind: Kind, values: np.ndarray, context: Context) -> np.ndarray:
+    parts = [kind.features(values[start : start + CHUNK], context) for start in range(0, len(values), CHUNK)]
     return np.concatenate(parts)
 
 
@@ -298,37 +286,45 @@ def _features_chunked(values: np.ndarray, reference: ValueReference) -> np.ndarr
 
 @dataclass
 class Model:
-    """A profile unpacked into the arrays that scoring uses.
-
-    Raises
-    ------
-    ProfileError
-        A field of the profile has the wrong shape or type.
-    """
+    """A profile unpacked into the arrays that scoring uses."""
 
     profile: Profile
-    reference: ValueReference
+    kind: Kind
+    context: Context
+    representation: dict[str, Any]
     standardiser: Standardiser
     density: GaussianMixtureDensity
     calibration_scores: np.ndarray
     calibration_perturbation: np.ndarray
     sample_shape: tuple[int, int]
 
+    @property
+    def reference(self):
+        """The reference value distribution (:class:`~gandetect.statistics.ValueReference`)."""
+        return self.context.values
+
     @classmethod
     def from_profile(cls, profile: Profile) -> "Model":
+        """Unpack and check a loaded profile.
+
+        Raises
+        ------
+        ProfileError
+            A field of the profile has the wrong shape or type, or its
+            statistics differ from this version's.
+        """
         document = profile.document
+        kind = get_kind(document["kind"])
         try:
-            reference = ValueReference(
-                document["reference"]["value_levels"], document["reference"]["value_counts"]
-            )
+            context = kind.context(document["reference"])
             detector = document["detector"]
-            if list(detector["features"]) != list(FEATURE_NAMES):
+            if list(detector["features"]) != list(kind.feature_names):
                 raise ProfileError(
                     f"{profile.source}: profile statistics differ from this gandetect's; refit it"
                 )
             standardiser = Standardiser.from_json(detector["standardiser"])
             density = GaussianMixtureDensity.from_json(detector["mixture"])
-            n_features = len(FEATURE_NAMES)
+            n_features = len(kind.feature_names)
             for name in ("median", "lower_scale", "upper_scale"):
                 if getattr(standardiser, name).shape != (n_features,):
                     raise ValueError(f"detector.standardiser.{name} must hold {n_features} numbers")
@@ -342,14 +338,27 @@ class Model:
             )
             if scores.ndim != 1 or scores.size == 0 or perturbation.shape != scores.shape:
                 raise ValueError("calibration scores must be non-empty lists of one length")
-            rows, columns = document["representation"]["sample_shape"]
+            representation = dict(document["representation"])
+            rows, columns = representation["sample_shape"]
         except ProfileError:
             raise
         except (KeyError, TypeError, ValueError) as error:
             raise ProfileError(f"{profile.source}: invalid profile content ({error})") from None
         return cls(
-            profile, reference, standardiser, density, scores, perturbation, (int(rows), int(columns))
+            profile=profile,
+            kind=kind,
+            context=context,
+            representation=representation,
+            standardiser=standardiser,
+            density=density,
+            calibration_scores=scores,
+            calibration_perturbation=perturbation,
+            sample_shape=(int(rows), int(columns)),
         )
+
+    def read(self, path: str | os.PathLike, options: ReadOptions) -> Batch:
+        """Read a file as this profile's kind and representation."""
+        return self.kind.read(path, options, self.representation)
 
 
 @dataclass
@@ -421,18 +430,12 @@ def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> 
         The samples' shape differs from the profile's.
     """
     _check_level(level)
-    if tuple(batch.values.shape[1:]) != model.sample_shape:
-        rows, columns = batch.values.shape[1:]
-        raise InputError(
-            f"{batch.path}: samples are {rows}x{columns}, but the profile "
-            f"({model.profile.source}) was fitted on {model.sample_shape[0]}x{model.sample_shape[1]}; "
-            "resize the input or fit a profile on samples of this shape"
-        )
+    check_sample_shape(batch, model.sample_shape, model.kind.columns_fixed, model.profile.source)
 
     results: list[SampleResult] = []
     for start in range(0, len(batch), CHUNK):
         values = batch.values[start : start + CHUNK]
-        features = compute_features(values, model.reference)
+        features = model.kind.features(values, model.context)
         results.extend(
             _results_from_features(
                 features, model, level, batch.sources[start : start + CHUNK], batch.notes
@@ -447,32 +450,35 @@ def _results_from_features(
     z = model.standardiser.z_scores(features)
     scores = model.density.negative_log_likelihood(z)
     p_values = empirical_pvalue(scores, model.calibration_scores)
-    perturbation_p = empirical_pvalue(perturbation_score(z), model.calibration_perturbation)
+    columns = _perturbation_columns(model.kind)
+    perturbation_p = empirical_pvalue(perturbation_score(z, columns), model.calibration_perturbation)
+    names = model.kind.feature_names
     tails = model.standardiser.tail_shares(features)
 
     results = []
     for i, source in enumerate(sources):
         if p_values[i] >= level:
             verdict = "real"
-        elif perturbation_p[i] < level:
+        elif columns and perturbation_p[i] < level:
             verdict = "adversarial"
         else:
             verdict = "gan"
         order = np.argsort(-np.abs(z[i]), kind="stable")
         evidence = [
             Evidence(
-                statistic=FEATURE_NAMES[j],
+                statistic=names[j],
                 value=None if np.isnan(features[i, j]) else float(features[i, j]),
                 z=float(z[i, j]),
                 tail_share=None if np.isnan(tails[i, j]) else float(tails[i, j]),
                 reference_median=float(model.standardiser.median[j]),
-                description=FEATURE_DESCRIPTIONS[FEATURE_NAMES[j]],
+                description=model.kind.descriptions[names[j]],
             )
             for j in order
         ]
         results.append(
             SampleResult(
                 path=source,
+                kind=model.kind.name,
                 verdict=verdict,
                 p_value=float(p_values[i]),
                 statistic=float(scores[i]),
@@ -498,14 +504,14 @@ def score_paths(
     """
     _check_level(level)
     read_options = read_options or ReadOptions()
-    for path, _ in iter_input_files(paths):
+    for path, _ in iter_input_files(paths, model.kind.suffixes):
         try:
-            batch = read_options.read(path)
+            batch = model.read(path, read_options)
             yield from score_batch(batch, model, level=level)
         except GandetectError as error:
-            yield SampleResult(path=path, error=str(error))
+            yield SampleResult(path=path, kind=model.kind.name, error=str(error))
         except MemoryError:
-            yield SampleResult(path=path, error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
+            yield SampleResult(path=path, kind=model.kind.name, error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
 
 
 def _check_level(level: float) -> None:
@@ -560,9 +566,9 @@ def compare_set(
     counts: list[np.ndarray] = []
     errors: list[str] = []
     n_files = n_samples = 0
-    for file_path, _ in iter_input_files([path_text]):
+    for file_path, _ in iter_input_files([path_text], model.kind.suffixes):
         try:
-            batch = read_options.read(file_path)
+            batch = model.read(file_path, read_options)
         except GandetectError as error:
             errors.append(str(error))
             continue
@@ -619,7 +625,7 @@ def describe_profile(model: Model) -> dict[str, Any]:
         "share_exact_0": float(reference.counts[0] / reference.total) if reference.levels[0] == 0 else 0.0,
         "share_exact_1": float(reference.counts[-1] / reference.total) if reference.levels[-1] == VALUE_GRID else 0.0,
         "mean_value": float((reference.values * reference.counts).sum() / reference.total),
-        "statistics": list(FEATURE_NAMES),
+        "statistics": list(model.kind.feature_names),
         "mixture_components": int(model.density.weights.size),
         "calibration_score_quantiles": {
             "50%": float(np.quantile(model.calibration_scores, 0.5)),

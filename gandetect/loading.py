@@ -58,12 +58,16 @@ class Batch:
         The file the samples came from.
     notes : list of str
         Conversions applied while reading (colour, alpha, value range).
+    grouped : bool
+        The samples are patches of one recording, so fitting keeps them on
+        one side of the reference/calibration split.
     """
 
     values: np.ndarray
     sources: list[str]
     path: str
     notes: list[str] = field(default_factory=list)
+    grouped: bool = False
 
     def __len__(self) -> int:
         return self.values.shape[0]

@@ -345,32 +345,7 @@ def _peak_level_share(sorted_values: np.ndarray) -> np.ndarray:
     return peak / m
 
 
-FEATURE_NAMES = (
-    "ks",
-    "jsd",
-    "exact_zero_share",
-    "exact_one_share",
-    "faint_share",
-    "low_tail_share",
-    "high_tail_share",
-    "mid_share",
-    "mean_value",
-    "peak_level_share",
-    "isolated_share",
-    "background_lit_share",
-    "background_roughness",
-    "laplacian_energy",
-    "centroid_mean",
-    "centroid_std",
-    "centroid_skew",
-    "centroid_kurtosis",
-    "slope_mean",
-    "slope_std",
-    "slope_skew",
-    "slope_kurtosis",
-)
-
-FEATURE_DESCRIPTIONS = {
+VALUE_DESCRIPTIONS = {
     "ks": "KS statistic of the sample's values against the reference values",
     "jsd": "Jensen-Shannon divergence (bits) of the 100-bin value histogram",
     "exact_zero_share": "share of values exactly 0",
@@ -381,10 +356,16 @@ FEATURE_DESCRIPTIONS = {
     "mid_share": "share of values in the mid-range [0.11, 0.88]",
     "mean_value": "mean value",
     "peak_level_share": "share of the most frequent value in [0.02, 0.98]",
+}
+
+SPATIAL_DESCRIPTIONS = {
     "isolated_share": "share of non-zero pixels whose 4 neighbours are all 0",
     "background_lit_share": "share of non-zero pixels more than 2 pixels from any stroke",
     "background_roughness": "mean |pixel - neighbour mean| in the background, over its mean",
     "laplacian_energy": "mean |4-neighbour Laplacian| over the mean value",
+}
+
+SPECTRAL_DESCRIPTIONS = {
     "centroid_mean": "mean of the column spectral centroids",
     "centroid_std": "standard deviation of the column spectral centroids",
     "centroid_skew": "skewness of the column spectral centroids",
@@ -396,56 +377,68 @@ FEATURE_DESCRIPTIONS = {
 }
 
 
-def compute_features(values: np.ndarray, reference: ValueReference) -> np.ndarray:
-    """Compute every statistic of :data:`FEATURE_NAMES` for each sample.
+def value_statistics(values: np.ndarray, reference: ValueReference) -> dict[str, np.ndarray]:
+    """Statistics of each sample's value distribution, named as in :data:`VALUE_DESCRIPTIONS`.
 
     Parameters
     ----------
-    values : np.ndarray of shape (n, rows, columns)
-        Samples with values in [0, 1].
-    reference : ValueReference
-        The pooled reference values for the KS statistic and JSD.
+    values : np.ndarray of shape (n, rows, columns), values in [0, 1]
 
     Returns
     -------
-    np.ndarray of shape (n, len(FEATURE_NAMES)), dtype float64
-        NaN where a statistic is undefined: spectral moments of a blank
-        sample, slope moments when no window holds two lit columns.
+    dict of str to np.ndarray of shape (n,)
+    """
+    n = values.shape[0]
+    flat = np.asarray(values, dtype=np.float64).reshape(n, -1)
+    sorted_flat = np.sort(flat, axis=1)
+    return {
+        "ks": ks_statistic(sorted_flat, reference),
+        "jsd": jensen_shannon(value_histogram(flat), reference),
+        "exact_zero_share": (flat == 0.0).mean(axis=1),
+        "exact_one_share": (flat == 1.0).mean(axis=1),
+        "faint_share": ((flat > 0.0) & (flat < FAINT_WIDTH)).mean(axis=1),
+        "low_tail_share": ((flat > 0.0) & (flat <= NEAR_MODE_WIDTH)).mean(axis=1),
+        "high_tail_share": ((flat >= 1.0 - NEAR_MODE_WIDTH) & (flat < 1.0)).mean(axis=1),
+        "mid_share": ((flat >= MID_RANGE[0]) & (flat <= MID_RANGE[1])).mean(axis=1),
+        "mean_value": flat.mean(axis=1),
+        "peak_level_share": _peak_level_share(sorted_flat),
+    }
+
+
+def spatial_statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Spatial structure of each image, named as in :data:`SPATIAL_DESCRIPTIONS`.
+
+    A sample with no lit pixel gets 0 for the shares; a sample whose
+    background is all 0 gets roughness 0.
     """
     values = np.asarray(values, dtype=np.float64)
-    n = values.shape[0]
-    flat = values.reshape(n, -1)
-    sorted_flat = np.sort(flat, axis=1)
-
-    ks = ks_statistic(sorted_flat, reference)
-    jsd = jensen_shannon(value_histogram(flat), reference)
-    exact_zero = (flat == 0.0).mean(axis=1)
-    exact_one = (flat == 1.0).mean(axis=1)
-    faint = ((flat > 0.0) & (flat < FAINT_WIDTH)).mean(axis=1)
-    low_tail = ((flat > 0.0) & (flat <= NEAR_MODE_WIDTH)).mean(axis=1)
-    high_tail = ((flat >= 1.0 - NEAR_MODE_WIDTH) & (flat < 1.0)).mean(axis=1)
-    mid = ((flat >= MID_RANGE[0]) & (flat <= MID_RANGE[1])).mean(axis=1)
-    mean_value = flat.mean(axis=1)
-    peak_share = _peak_level_share(sorted_flat)
-
+    mean_value = values.mean(axis=(1, 2))
     lit = values > 0.0
     neighbour_sum = _neighbour_sum(values)
     isolated = (lit & (neighbour_sum == 0.0)).sum(axis=(1, 2)) / np.maximum(lit.sum(axis=(1, 2)), 1)
     background = ~_near_stroke(values)
     n_background = np.maximum(background.sum(axis=(1, 2)), 1)
-    background_lit = (lit & background).sum(axis=(1, 2)) / n_background
-    residual = np.abs(values - neighbour_sum / 4.0)
     background_mean = (values * background).sum(axis=(1, 2)) / n_background
+    residual = np.abs(values - neighbour_sum / 4.0)
     background_residual = (residual * background).sum(axis=(1, 2)) / n_background
-    roughness = background_residual / np.maximum(background_mean, 1e-6)
-    laplacian = np.abs(4.0 * values - neighbour_sum).mean(axis=(1, 2)) / np.maximum(mean_value, 1e-6)
+    return {
+        "isolated_share": isolated,
+        "background_lit_share": (lit & background).sum(axis=(1, 2)) / n_background,
+        "background_roughness": background_residual / np.maximum(background_mean, 1e-6),
+        "laplacian_energy": np.abs(4.0 * values - neighbour_sum).mean(axis=(1, 2)) / np.maximum(mean_value, 1e-6),
+    }
 
+
+def spectral_statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Moments of the column spectral centroids and of their slopes (window 7).
+
+    NaN where undefined: every moment of a blank sample, slope moments when
+    no window holds two lit columns.
+    """
     centroids = spectral_centroid(values)
     centroid_moments = moments(centroids)
     slope_moments = moments(spectral_slope(centroids))
-
-    columns = [
-        ks, jsd, exact_zero, exact_one, faint, low_tail, high_tail, mid, mean_value,
-        peak_share, isolated, background_lit, roughness, laplacian,
-    ]
-    return np.column_stack([*columns, centroid_moments, slope_moments])
+    names = ("mean", "std", "skew", "kurtosis")
+    result = {f"centroid_{name}": centroid_moments[:, i] for i, name in enumerate(names)}
+    result.update({f"slope_{name}": slope_moments[:, i] for i, name in enumerate(names)})
+    return result

@@ -5,11 +5,10 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import kurtosis, ks_2samp, skew
 
+from gandetect.kinds import Context, ImageKind
 from gandetect.statistics import (
-    FEATURE_NAMES,
     VALUE_GRID,
     ValueReference,
-    compute_features,
     jensen_shannon,
     ks_pvalue,
     ks_statistic,
@@ -178,7 +177,7 @@ def test_features_by_hand():
     image[0, 3, 3] = 128 / 255
     reference = _reference_from(image)
 
-    features = dict(zip(FEATURE_NAMES, compute_features(image, reference)[0]))
+    features = {name: values[0] for name, values in ImageKind().named_features(image, Context(reference)).items()}
 
     assert features["exact_zero_share"] == pytest.approx(31 / 36)
     assert features["exact_one_share"] == pytest.approx(3 / 36)
@@ -193,7 +192,7 @@ def test_features_of_blank_image_are_defined_or_nan():
     blank = np.zeros((1, 8, 8))
     reference = _reference_from(np.linspace(0, 1, 100))
 
-    features = dict(zip(FEATURE_NAMES, compute_features(blank, reference)[0]))
+    features = {name: values[0] for name, values in ImageKind().named_features(blank, Context(reference)).items()}
 
     assert features["exact_zero_share"] == 1.0
     assert features["peak_level_share"] == 0.0
