@@ -59,6 +59,13 @@ MaxPixelsOption = Annotated[
 MaxElementsOption = Annotated[
     int, typer.Option("--max-array-elements", help="Reject arrays that declare more values than this.")
 ]
+KindOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--kind",
+        help="Read images and arrays as image, pianoroll or melspec (MIDI and audio files decide their own kind); default: image, or the profile's kind.",
+    ),
+]
 EvidenceOption = Annotated[
     int, typer.Option("--evidence", help="Number of statistics shown per sample in the table.")
 ]
@@ -92,12 +99,10 @@ def _read_options(value_range: str, npz_key: str | None, sample_shape: str | Non
     )
 
 
-def _load_model(profile_path: Path | None):
-    from gandetect.engine import Model
-    from gandetect.profile import load_bundled_profile, load_profile
+def _chooser(profile_path: Path | None, kind: str | None):
+    from gandetect.engine import ProfileChooser
 
-    profile = load_bundled_profile("image") if profile_path is None else load_profile(profile_path)
-    return Model.from_profile(profile)
+    return ProfileChooser(profile_path, kind)
 
 
 def _exit_code(results) -> int:
@@ -108,7 +113,7 @@ def _exit_code(results) -> int:
     return EXIT_REAL
 
 
-def _summary(counts: Counter, interrupted: bool, level: float, profile_source: str) -> dict[str, Any]:
+def _summary(counts: Counter, interrupted: bool, level: float, profile_sources: list[str]) -> dict[str, Any]:
     return {
         "type": "summary",
         "n_results": sum(counts.values()),
@@ -117,7 +122,7 @@ def _summary(counts: Counter, interrupted: bool, level: float, profile_source: s
         "adversarial": counts["adversarial"],
         "errors": counts["error"],
         "level": level,
-        "profile": profile_source,
+        "profiles": profile_sources,
         "interrupted": interrupted,
     }
 
@@ -148,19 +153,35 @@ def fit(
     ] = 0.25,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the reference/calibration split.")] = 0,
     description: Annotated[str, typer.Option("--description", help="Free text stored in the profile.")] = "",
+    kind: KindOption = None,
+    pitch_low: Annotated[
+        Optional[int], typer.Option("--pitch-low", help="Piano rolls: MIDI pitch of the lowest row (default 24).")
+    ] = None,
+    pitch_count: Annotated[
+        Optional[int], typer.Option("--pitch-count", help="Piano rolls: number of pitch rows (default 64).")
+    ] = None,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
 ) -> None:
-    """Fit a profile from real images or arrays and write it atomically."""
+    """Fit a profile from real files (images, arrays, MIDI or audio) and write it atomically."""
     from gandetect.engine import fit_profile
     from gandetect.profile import save_profile
 
+    representation = {}
+    if pitch_low is not None:
+        representation["pitch_low"] = pitch_low
+    if pitch_count is not None:
+        representation["pitch_count"] = pitch_count
     try:
         options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        if kind is None:
+            kind = _guess_kind(paths)
         document = fit_profile(
+            kind=kind,
+            representation=representation,
             paths=paths,
             read_options=options,
             calibration_share=calibration_share,
@@ -180,10 +201,21 @@ def fit(
     )
 
 
+def _guess_kind(paths: list[Path]) -> str:
+    """The kind of the first file under ``paths``; image when none decides it."""
+    from gandetect.engine import iter_input_files
+    from gandetect.kinds import kind_for_path
+
+    for path, _ in iter_input_files(paths):
+        return kind_for_path(path)
+    return "image"
+
+
 @app.command()
 def score(
-    files: Annotated[list[Path], typer.Argument(help="Image or array files (folders recurse).")],
+    files: Annotated[list[Path], typer.Argument(help="Image, array, MIDI or audio files (folders recurse).")],
     profile: ProfileOption = None,
+    kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: JsonOption = False,
     evidence: EvidenceOption = 3,
@@ -198,13 +230,13 @@ def score(
 
     try:
         options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
-        model = _load_model(profile)
-        results = list(score_paths(files, model, level=level, read_options=options))
+        chooser = _chooser(profile, kind)
+        results = list(score_paths(files, chooser, level=level, read_options=options))
     except GandetectError as error:
         _fail(str(error))
 
     counts = Counter(result.verdict or "error" for result in results)
-    summary = _summary(counts, False, level, model.profile.source)
+    summary = _summary(counts, False, level, chooser.sources())
     if as_json:
         document = {"results": [result.to_json() for result in results], "summary": summary}
         _write_line(json.dumps(document, indent=1))
@@ -239,7 +271,7 @@ def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None
     console.print(
         f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
         f"{summary['adversarial']} adversarial, {summary['errors']} errors "
-        f"(level {summary['level']}, profile {summary['profile']})"
+        f"(level {summary['level']}, profile {', '.join(summary['profiles']) or '-'})"
     )
 
 
@@ -247,6 +279,7 @@ def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None
 def batch(
     folders: Annotated[list[Path], typer.Argument(help="Folders (recursed) and files to score.")],
     profile: ProfileOption = None,
+    kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines: one record per sample, then a summary.")] = False,
     evidence: EvidenceOption = 3,
@@ -264,7 +297,7 @@ def batch(
 
     try:
         options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
-        model = _load_model(profile)
+        chooser = _chooser(profile, kind)
         _check_inputs_exist(folders)
     except GandetectError as error:
         _fail(str(error))
@@ -278,14 +311,14 @@ def batch(
         if show_progress:
             from rich.progress import Progress
 
-            files = list(iter_input_files(folders))
+            files = list(iter_input_files(folders, chooser.suffixes))
             bar = Progress(console=_stderr_console(), transient=True)
             bar.start()
             task = bar.add_task("scoring", total=len(files))
             paths = _advance_each(files, bar, task)
         else:
             paths = folders
-        for result in score_paths(paths, model, level=level, read_options=options):
+        for result in score_paths(paths, chooser, level=level, read_options=options):
             counts[result.verdict or "error"] += 1
             worst = max(worst, _exit_code([result]))
             if as_json:
@@ -300,7 +333,7 @@ def batch(
         if bar is not None:
             bar.stop()
 
-    summary = _summary(counts, interrupted, level, model.profile.source)
+    summary = _summary(counts, interrupted, level, chooser.sources())
     try:
         if as_json:
             _write_line(json.dumps(summary))
@@ -351,6 +384,7 @@ def _quiet_broken_pipe() -> None:
 def compare(
     paths: Annotated[list[Path], typer.Argument(help="Sets to compare: each file or folder is one set.")],
     profile: ProfileOption = None,
+    kind: KindOption = None,
     as_json: JsonOption = False,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
@@ -358,44 +392,73 @@ def compare(
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
 ) -> None:
-    """Compare each set's pooled values with the profile: KS statistic, p-value, JSD."""
+    """Compare each set's pooled values with the profile: KS statistic, p-value, JSD, and per kind violations or moments."""
     from gandetect.engine import compare_set
 
     try:
         options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
-        model = _load_model(profile)
+        chooser = _chooser(profile, kind)
         _check_inputs_exist(paths)
-        rows = [compare_set(path, model, read_options=options) for path in paths]
+        pairs = []
+        for path in paths:
+            model = chooser.for_set(path)
+            pairs.append((model, compare_set(path, model, read_options=options)))
     except GandetectError as error:
         _fail(str(error))
 
     if as_json:
-        _write_line(json.dumps({"profile": model.profile.source, "sets": [row.to_json() for row in rows]}, indent=1))
+        sets = [{"profile": model.profile.source, "kind": model.kind.name, **row.to_json()} for model, row in pairs]
+        _write_line(json.dumps({"sets": sets}, indent=1))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=f"pooled values against {model.profile.source}")
-        table.add_column("set", overflow="fold")
-        table.add_column("samples", justify="right")
-        table.add_column("KS statistic", justify="right")
-        table.add_column("p-value", justify="right")
-        table.add_column("JSD", justify="right")
-        reference_samples = model.profile.document["training"]["n_reference"]
-        table.add_row("reference (the profile's own data)", str(reference_samples), "0.000000", "1", "0.000000")
-        for row in rows:
-            if row.ks_statistic is None:
-                table.add_row(row.path, str(row.n_samples), "-", "-", "-")
-            else:
-                table.add_row(
-                    row.path, str(row.n_samples), f"{row.ks_statistic:.6f}", f"{row.p_value:.3g}", f"{row.jsd:.6f}"
-                )
-        Console().print(table)
+        _render_comparison(pairs)
+    rows = [row for _, row in pairs]
     for row in rows:
         for message in row.errors:
             typer.echo(f"gandetect: error: {message}", err=True)
     failed = any(row.errors or row.n_samples == 0 for row in rows)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_REAL)
+
+
+def _render_comparison(pairs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def number(value, digits: str = ".6f") -> str:
+        return "-" if value is None else format(value, digits)
+
+    console = Console()
+    groups: dict[str, list] = {}
+    for model, row in pairs:
+        groups.setdefault(model.profile.source, []).append((model, row))
+    for source, members in groups.items():
+        model = members[0][0]
+        table = Table(title=f"pooled values against {source}")
+        for column in ("set", "samples", "KS statistic", "p-value", "JSD"):
+            table.add_column(column, justify="left" if column == "set" else "right", overflow="fold")
+        reference_samples = model.profile.document["training"]["n_reference"]
+        table.add_row("reference (the profile's own data)", str(reference_samples), "0.000000", "1", "0.000000")
+        for _, row in members:
+            table.add_row(row.path, str(row.n_samples), number(row.ks_statistic), number(row.p_value, ".3g"), number(row.jsd))
+        console.print(table)
+
+        if model.kind.name == "pianoroll":
+            violations = Table(title="chroma transitions never seen in the reference")
+            durations = Table(title="note durations against the reference")
+            for column in ("set", "violations", "transitions", "share"):
+                violations.add_column(column, justify="left" if column == "set" else "right", overflow="fold")
+            for column in ("set", "notes", "KS statistic", "p-value", "JSD"):
+                durations.add_column(column, justify="left" if column == "set" else "right", overflow="fold")
+            violations.add_row("reference (the profile's own data)", "0", "-", "0.0000")
+            for _, row in members:
+                extras = row.extras
+                share = extras["violations"] / extras["transitions"] if extras.get("transitions") else None
+                violations.add_row(row.path, str(extras.get("violations", "-")), str(extras.get("transitions", "-")), number(share, ".4f"))
+                durations.add_row(
+                    row.path, str(extras.get("n_notes", "-")), number(extras.get("duration_ks_statistic")),
+                    number(extras.get("duration_p_value"), ".3g"), number(extras.get("duration_jsd")),
+                )
+            console.print(violations)
+            console.print(durations)
 
 
 @app.command(name="eval")
@@ -408,6 +471,7 @@ def evaluate_command(
         Optional[list[Path]], typer.Option("--adversarial", help="Set of adversarial samples; repeatable.")
     ] = None,
     profile: ProfileOption = None,
+    kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: JsonOption = False,
     value_range: ValueRangeOption = "auto",
@@ -425,13 +489,16 @@ def evaluate_command(
     labelled += [("adversarial", path) for path in adversarial or []]
     try:
         options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
-        model = _load_model(profile)
+        chooser = _chooser(profile, kind)
         _check_inputs_exist([path for _, path in labelled])
-        sets = collect(labelled, lambda path: score_paths([path], model, level=level, read_options=options))
+        sets = collect(
+            labelled,
+            lambda path: score_paths([path], chooser.for_set(path), level=level, read_options=options),
+        )
         report = evaluate(sets, level=level)
     except GandetectError as error:
         _fail(str(error))
-    report["profile"] = model.profile.source
+    report["profile"] = ", ".join(chooser.sources())
 
     if as_json:
         _write_line(json.dumps(report, indent=1))

@@ -172,7 +172,7 @@ def fit_profile(
         raise UsageError("fit_profile needs paths or sources")
 
     # Pass one: reference sums, sample picking, shape check.
-    accumulator = sample_kind.new_accumulator()
+    accumulator = sample_kind.accumulator_for(representation)
     reference_pick = _BottomK(MAX_REFERENCE_SAMPLES)
     calibration_pick = _BottomK(MAX_CALIBRATION_SAMPLES)
     shape: tuple[int, int] | None = None
@@ -198,7 +198,7 @@ def fit_profile(
             f"{n_reference} and {n_calibration}; give more real samples"
         )
     reference_json = accumulator.to_json()
-    context = sample_kind.context(reference_json)
+    context = sample_kind.context_for(reference_json, representation)
 
     # Pass two: statistics of the picked samples.
     reference_ids = reference_pick.selected()
@@ -316,7 +316,8 @@ class Model:
         document = profile.document
         kind = get_kind(document["kind"])
         try:
-            context = kind.context(document["reference"])
+            representation = dict(document["representation"])
+            context = kind.context_for(document["reference"], representation)
             detector = document["detector"]
             if list(detector["features"]) != list(kind.feature_names):
                 raise ProfileError(
@@ -338,7 +339,6 @@ class Model:
             )
             if scores.ndim != 1 or scores.size == 0 or perturbation.shape != scores.shape:
                 raise ValueError("calibration scores must be non-empty lists of one length")
-            representation = dict(document["representation"])
             rows, columns = representation["sample_shape"]
         except ProfileError:
             raise
@@ -399,6 +399,7 @@ class SampleResult:
     statistic: float | None = None
     perturbation_p_value: float | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -416,6 +417,7 @@ class SampleResult:
             "statistic": self.statistic,
             "perturbation_p_value": self.perturbation_p_value,
             "evidence": [item.to_json() for item in self.evidence],
+            "details": self.details,
             "notes": self.notes,
             "error": self.error,
         }
@@ -436,11 +438,12 @@ def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> 
     for start in range(0, len(batch), CHUNK):
         values = batch.values[start : start + CHUNK]
         features = model.kind.features(values, model.context)
-        results.extend(
-            _results_from_features(
-                features, model, level, batch.sources[start : start + CHUNK], batch.notes
-            )
+        chunk_results = _results_from_features(
+            features, model, level, batch.sources[start : start + CHUNK], batch.notes
         )
+        for result, sample in zip(chunk_results, values):
+            result.details = model.kind.details(sample, model.context)
+        results.extend(chunk_results)
     return results
 
 
@@ -490,28 +493,107 @@ def _results_from_features(
     return results
 
 
+class ProfileChooser:
+    """Picks the model for each file: one given profile, or the bundled profile of the file's kind.
+
+    Parameters
+    ----------
+    profile_path : path-like, optional
+        Profile for every file; its kind decides how files are read.
+    kind : str, optional
+        Kind for files whose extension does not decide it (images and
+        arrays); default ``"image"``. MIDI files are piano rolls and audio
+        files mel-spectrograms.
+    """
+
+    def __init__(self, profile_path: str | os.PathLike | None = None, kind: str | None = None) -> None:
+        from gandetect.kinds import KINDS
+
+        if kind is not None and kind not in KINDS:
+            raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        self.kind = kind
+        self.fixed: Model | None = None
+        self.models: dict[str, Model] = {}
+        if profile_path is not None:
+            from gandetect.profile import load_profile
+
+            self.fixed = Model.from_profile(load_profile(profile_path))
+            if kind is not None and kind != self.fixed.kind.name:
+                raise UsageError(
+                    f"--kind {kind} does not match the profile's kind {self.fixed.kind.name}; drop --kind"
+                )
+
+    @property
+    def suffixes(self) -> frozenset[str]:
+        """Extensions taken inside folders."""
+        from gandetect.kinds import KINDS
+
+        if self.fixed is not None:
+            return self.fixed.kind.suffixes
+        return frozenset().union(*(kind.suffixes for kind in KINDS.values()))
+
+    def for_path(self, path: str | os.PathLike) -> Model:
+        """The model for one file (bundled profiles load on first use)."""
+        from gandetect.kinds import kind_for_path
+        from gandetect.profile import load_bundled_profile
+
+        if self.fixed is not None:
+            return self.fixed
+        name = kind_for_path(path, default=self.kind or "image")
+        if name not in self.models:
+            self.models[name] = Model.from_profile(load_bundled_profile(name))
+        return self.models[name]
+
+    def for_set(self, path: str | os.PathLike) -> Model:
+        """The model for a set: a file, or a folder judged by its first file."""
+        if self.fixed is not None or not os.path.isdir(path):
+            return self.for_path(path)
+        for file_path, _ in iter_input_files([path], self.suffixes):
+            return self.for_path(file_path)
+        return self.for_path(path)
+
+    def sources(self) -> list[str]:
+        """Profiles used so far."""
+        if self.fixed is not None:
+            return [self.fixed.profile.source]
+        return [model.profile.source for model in self.models.values()]
+
+
 def score_paths(
     paths: Iterable[str | os.PathLike],
-    model: Model,
+    model: "Model | ProfileChooser",
     *,
     level: float = DEFAULT_LEVEL,
     read_options: ReadOptions | None = None,
 ) -> Iterator[SampleResult]:
     """Score every file under ``paths``, yielding results as they are computed.
 
-    A file that cannot be read or scored yields one result with ``error``
-    set, and the run goes on.
+    ``model`` is one model for every file or a :class:`ProfileChooser`. A
+    file that cannot be read or scored yields one result with ``error`` set,
+    and the run goes on.
     """
     _check_level(level)
     read_options = read_options or ReadOptions()
-    for path, _ in iter_input_files(paths, model.kind.suffixes):
+    suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
+    for path, _ in iter_input_files(paths, suffixes):
         try:
-            batch = model.read(path, read_options)
-            yield from score_batch(batch, model, level=level)
+            file_model = model.for_path(path) if isinstance(model, ProfileChooser) else model
+            batch = file_model.read(path, read_options)
+            yield from score_batch(batch, file_model, level=level)
         except GandetectError as error:
-            yield SampleResult(path=path, kind=model.kind.name, error=str(error))
+            yield SampleResult(path=path, kind=_kind_name(model, path), error=str(error))
         except MemoryError:
-            yield SampleResult(path=path, kind=model.kind.name, error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
+            yield SampleResult(path=path, kind=_kind_name(model, path), error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
+
+
+def _kind_name(model: "Model | ProfileChooser", path: str) -> str:
+    if isinstance(model, Model):
+        return model.kind.name
+    if model.fixed is not None:
+        return model.fixed.kind.name
+    from gandetect.kinds import kind_for_path
+
+    return kind_for_path(path, default=model.kind or "image")
 
 
 def _check_level(level: float) -> None:
@@ -534,9 +616,11 @@ class SetComparison:
     p_value: float | None
     jsd: float | None
     errors: list[str]
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **self.extras,
             "path": self.path,
             "n_files": self.n_files,
             "n_samples": self.n_samples,
@@ -565,6 +649,7 @@ def compare_set(
     distinct: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     errors: list[str] = []
+    summary = model.kind.new_set_summary(model.context)
     n_files = n_samples = 0
     for file_path, _ in iter_input_files([path_text], model.kind.suffixes):
         try:
@@ -574,6 +659,8 @@ def compare_set(
             continue
         n_files += 1
         n_samples += len(batch)
+        for sample in batch.values:
+            summary.add(sample)
         values, value_counts = np.unique(batch.values, return_counts=True)
         distinct.append(values)
         counts.append(value_counts)
@@ -588,7 +675,9 @@ def compare_set(
     histogram = weighted_histogram(values, value_counts)
     jsd = float(jensen_shannon(histogram[np.newaxis], model.reference)[0])
     p_value = ks_pvalue(statistic, n_values, model.reference.total)
-    return SetComparison(path_text, n_files, n_samples, n_values, statistic, p_value, jsd, errors)
+    return SetComparison(
+        path_text, n_files, n_samples, n_values, statistic, p_value, jsd, errors, summary.to_json()
+    )
 
 
 def _merge_counts(

@@ -64,6 +64,8 @@ class Context:
 class Kind:
     """Base of the sample kinds; subclasses fix the statistics and the readers."""
 
+    #: Extensions taken inside folders and recognised on the command line.
+
     name: ClassVar[str]
     suffixes: ClassVar[frozenset[str]]
     bundled_profile: ClassVar[str]
@@ -81,10 +83,11 @@ class Kind:
     def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
         raise NotImplementedError
 
-    def new_accumulator(self) -> ReferenceAccumulator:
+    def accumulator_for(self, representation: dict[str, Any]) -> ReferenceAccumulator:
+        """New mergeable sums for fitting a profile with this representation."""
         return ReferenceAccumulator()
 
-    def context(self, reference: dict[str, Any]) -> Context:
+    def context_for(self, reference: dict[str, Any], representation: dict[str, Any]) -> Context:
         """Unpack the profile's ``reference`` section; raises ValueError or KeyError when invalid."""
         return Context(ValueReference(reference["value_levels"], reference["value_counts"]))
 
@@ -95,6 +98,23 @@ class Kind:
 
     def named_features(self, values: np.ndarray, context: Context) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def details(self, values: np.ndarray, context: Context) -> dict[str, Any]:
+        """Kind-specific evidence for one sample of shape (rows, columns), such as located violations."""
+        return {}
+
+    def new_set_summary(self, context: Context) -> "SetSummary":
+        return SetSummary()
+
+
+class SetSummary:
+    """Extra set-level columns of ``compare``; the base kind has none."""
+
+    def add(self, values: np.ndarray) -> None:
+        """Add one sample of shape (rows, columns)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
 
 
 class ImageKind(Kind):
@@ -127,7 +147,216 @@ class ImageKind(Kind):
         }
 
 
-KINDS: dict[str, Kind] = {"image": ImageKind()}
+class PianoRollAccumulator(ReferenceAccumulator):
+    """Reference sums of a piano-roll profile: value counts, transitions seen, duration counts."""
+
+    def __init__(self, pitch_low: int) -> None:
+        super().__init__()
+        self.pitch_low = pitch_low
+        self.transition_codes: set[int] = set()
+        self.duration_counts: dict[int, int] = {}
+
+    def add(self, values: np.ndarray) -> None:
+        from gandetect.music import chroma_states, note_durations, transitions
+
+        super().add(values)
+        self.transition_codes.update(transitions(chroma_states(values, self.pitch_low)).tolist())
+        durations, counts = np.unique(note_durations(values), return_counts=True)
+        for duration, count in zip(durations.tolist(), counts.tolist()):
+            self.duration_counts[duration] = self.duration_counts.get(duration, 0) + count
+
+    def to_json(self) -> dict[str, Any]:
+        durations = sorted(self.duration_counts)
+        return {
+            **super().to_json(),
+            "transitions": sorted(self.transition_codes),
+            "durations": durations,
+            "duration_counts": [self.duration_counts[duration] for duration in durations],
+        }
+
+
+@dataclass
+class PianoRollContext(Context):
+    """The reference of a piano-roll profile: values, transitions seen, note durations."""
+
+    transitions: Any = None
+    durations: Any = None
+    pitch_low: int = 24
+
+
+class PianoRollSummary(SetSummary):
+    """Set-level violations and pooled note durations, for the paper's Table 2 and duration table."""
+
+    def __init__(self, context: PianoRollContext) -> None:
+        self.context = context
+        self.n_violations = 0
+        self.n_transitions = 0
+        self.durations: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> None:
+        from gandetect.music import chroma_states, note_durations
+
+        states = chroma_states(values, self.context.pitch_low)
+        self.n_violations += int(self.context.transitions.violations(states).sum())
+        self.n_transitions += max(states.size - 1, 0)
+        self.durations.append(note_durations(values))
+
+    def to_json(self) -> dict[str, Any]:
+        from scipy.stats import ks_2samp
+
+        from gandetect.music import duration_histogram
+        from gandetect.statistics import jensen_shannon_between
+
+        durations = np.concatenate(self.durations) if self.durations else np.empty(0, dtype=np.int64)
+        result: dict[str, Any] = {
+            "violations": self.n_violations,
+            "transitions": self.n_transitions,
+            "n_notes": int(durations.size),
+            "duration_ks_statistic": None,
+            "duration_p_value": None,
+            "duration_jsd": None,
+        }
+        if durations.size:
+            test = ks_2samp(durations, self.context.durations.pooled_values())
+            histogram = duration_histogram(durations)
+            result["duration_ks_statistic"] = float(test.statistic)
+            result["duration_p_value"] = float(test.pvalue)
+            result["duration_jsd"] = float(
+                jensen_shannon_between(histogram / histogram.sum(), self.context.durations.histogram)
+            )
+        return result
+
+
+class PianoRollKind(Kind):
+    """Piano rolls from MIDI files, arrays or images: values, chroma transitions, durations, spectra."""
+
+    name = "pianoroll"
+    suffixes = frozenset({".mid", ".midi"}) | ARRAY_SUFFIXES | IMAGE_SUFFIXES
+    bundled_profile = "bach.json"
+    columns_fixed = False
+    descriptions = {
+        **{key: value for key, value in VALUE_DESCRIPTIONS.items() if key != "peak_level_share"},
+        "violation_share": "share of chroma transitions never seen in the reference pieces",
+        "polyphony_mean": "mean number of on cells (above 0.5) per step",
+        "polyphony_std": "standard deviation of the number of on cells per step",
+        "duration_ks": "KS statistic of the note durations against the reference durations",
+        "duration_jsd": "Jensen-Shannon divergence (bits) of the note-duration histogram",
+        **SPECTRAL_DESCRIPTIONS,
+    }
+
+    def default_representation(self) -> dict[str, Any]:
+        from gandetect.pianoroll import PianoRollGrid
+
+        grid = PianoRollGrid()
+        return {"steps_per_beat": grid.steps_per_beat, "pitch_low": grid.pitch_low, "pitch_count": grid.pitch_count}
+
+    def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
+        from gandetect.pianoroll import PianoRollGrid, read_midi
+
+        grid = PianoRollGrid(
+            steps_per_beat=int(representation["steps_per_beat"]),
+            pitch_low=int(representation["pitch_low"]),
+            pitch_count=int(representation["pitch_count"]),
+        )
+        source = os.fsdecode(path)
+        suffix = os.path.splitext(source)[1].lower()
+        if suffix in (".mid", ".midi"):
+            _check_readable(path, source)
+            roll, notes = read_midi(path, grid)
+            return Batch(values=roll[np.newaxis], sources=[source], path=source, notes=notes)
+
+        batch = ImageKind().read(path, options, representation)
+        if suffix in IMAGE_SUFFIXES:
+            # Images show high pitches at the top; rows here ascend in pitch.
+            batch.values = batch.values[:, ::-1, :].copy()
+            batch.notes.append("image rows flipped so that row 0 is the lowest pitch")
+        rows = batch.values.shape[1]
+        if rows != grid.pitch_count:
+            raise InputError(
+                f"{source}: piano roll has {rows} pitch rows, but the profile covers {grid.pitch_count} "
+                f"(MIDI {grid.pitch_low}-{grid.pitch_high}); crop or pad the rows to that range, "
+                "or fit a profile with --pitch-low and --pitch-count"
+            )
+        return batch
+
+    def accumulator_for(self, representation: dict[str, Any]) -> ReferenceAccumulator:
+        return PianoRollAccumulator(int(representation["pitch_low"]))
+
+    def context_for(self, reference: dict[str, Any], representation: dict[str, Any]) -> Context:
+        from gandetect.music import DurationReference, TransitionReference
+
+        return PianoRollContext(
+            values=ValueReference(reference["value_levels"], reference["value_counts"]),
+            transitions=TransitionReference(reference["transitions"]),
+            durations=DurationReference(reference["durations"], reference["duration_counts"]),
+            pitch_low=int(representation["pitch_low"]),
+        )
+
+    def named_features(self, values: np.ndarray, context: PianoRollContext) -> dict[str, np.ndarray]:
+        from gandetect.music import chroma_states, duration_histogram, note_durations
+        from gandetect.statistics import jensen_shannon_between, ks_statistic_counts
+
+        values = np.asarray(values, dtype=np.float64)
+        named = value_statistics(values, context.values)
+        named.pop("peak_level_share")
+        n = values.shape[0]
+        violation_share = np.zeros(n)
+        polyphony_mean = np.zeros(n)
+        polyphony_std = np.zeros(n)
+        duration_ks = np.full(n, np.nan)
+        duration_jsd = np.full(n, np.nan)
+        for i, roll in enumerate(values):
+            states = chroma_states(roll, context.pitch_low)
+            if states.size > 1:
+                violation_share[i] = context.transitions.violations(states).mean()
+            polyphony = (roll > 0.5).sum(axis=0)
+            polyphony_mean[i] = polyphony.mean()
+            polyphony_std[i] = polyphony.std()
+            durations = note_durations(roll)
+            if durations.size:
+                distinct, counts = np.unique(durations, return_counts=True)
+                duration_ks[i] = ks_statistic_counts(distinct.astype(np.float64), counts, context.durations)
+                histogram = duration_histogram(durations)
+                duration_jsd[i] = jensen_shannon_between(histogram / histogram.sum(), context.durations.histogram)
+        named.update(
+            violation_share=violation_share,
+            polyphony_mean=polyphony_mean,
+            polyphony_std=polyphony_std,
+            duration_ks=duration_ks,
+            duration_jsd=duration_jsd,
+        )
+        named.update(spectral_statistics(values))
+        return named
+
+    def details(self, values: np.ndarray, context: PianoRollContext) -> dict[str, Any]:
+        from gandetect.music import chroma_states
+
+        states = chroma_states(values, context.pitch_low)
+        count = int(context.transitions.violations(states).sum()) if states.size > 1 else 0
+        return {
+            "violations": count,
+            "transitions": max(states.size - 1, 0),
+            "first_violations": [item.to_json() for item in context.transitions.locate(states)],
+        }
+
+    def new_set_summary(self, context: Context) -> SetSummary:
+        return PianoRollSummary(context)
+
+
+def _check_readable(path: str | os.PathLike, source: str) -> None:
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise InputError(f"{source}: file not found") from None
+    except OSError as error:
+        raise InputError(f"{source}: cannot read file ({error.strerror or error})") from None
+    if os.path.isdir(path):
+        raise InputError(f"{source}: is a directory; use 'gandetect batch' for folders")
+    if size == 0:
+        raise InputError(f"{source}: file is empty")
+
+
+KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind()}
 
 
 def get_kind(name: str) -> Kind:

@@ -21,7 +21,7 @@ from gandetect.errors import ProfileError
 
 PROFILE_FORMAT = "gandetect-profile"
 SCHEMA_VERSION = 1
-KINDS = ("image",)
+KINDS = ("image", "pianoroll", "melspec")
 
 # A profile larger than this is not one that gandetect wrote; refuse to parse it.
 MAX_PROFILE_BYTES = 64 * 1024 * 1024
@@ -31,7 +31,7 @@ REQUIRED_FIELDS = (
     "training", "reference", "detector", "calibration", "checksum",
 )
 
-BUNDLED_PROFILES = {"image": "mnist.json"}
+BUNDLED_PROFILES = {"image": "mnist.json", "pianoroll": "bach.json", "melspec": "speech.json"}
 
 
 @dataclass
