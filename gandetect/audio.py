@@ -137,26 +137,6 @@ def scale_compressed(compressed: np.ndarray, settings: MelSettings) -> np.ndarra
     return np.clip((compressed - settings.scale_low) / span, 0.0, 1.0)
 
 
-def split_patches(spectrogram: np.ndarray, patch_frames: int) -> np.ndarray:
-    """Cut a spectrogram into consecutive patches of ``patch_frames`` frames.
-
-    Frames after the last whole patch are dropped. A spectrogram shorter
-    than one patch gives one patch padded with 0 (silence) on the right.
-
-    Returns
-    -------
-    np.ndarray of shape (n_patches, n_mels, patch_frames)
-    """
-    n_mels, frames = spectrogram.shape
-    if frames < patch_frames:
-        padded = np.zeros((n_mels, patch_frames))
-        padded[:, :frames] = spectrogram
-        return padded[np.newaxis]
-    n_patches = frames // patch_frames
-    trimmed = spectrogram[:, : n_patches * patch_frames]
-    return trimmed.reshape(n_mels, n_patches, patch_frames).transpose(1, 0, 2)
-
-
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]

@@ -106,9 +106,10 @@ def _chooser(profile_path: Path | None, kind: str | None):
 
 
 def _exit_code(results) -> int:
-    if any(result.error for result in results):
+    counted = [result for result in results if result.counted]
+    if any(result.error for result in counted):
         return EXIT_ERROR
-    if any(result.flagged for result in results):
+    if any(result.flagged for result in counted):
         return EXIT_FLAGGED
     return EXIT_REAL
 
@@ -235,7 +236,7 @@ def score(
     except GandetectError as error:
         _fail(str(error))
 
-    counts = Counter(result.verdict or "error" for result in results)
+    counts = Counter(result.verdict or "error" for result in results if result.counted)
     summary = _summary(counts, False, level, chooser.sources())
     if as_json:
         document = {"results": [result.to_json() for result in results], "summary": summary}
@@ -319,8 +320,9 @@ def batch(
         else:
             paths = folders
         for result in score_paths(paths, chooser, level=level, read_options=options):
-            counts[result.verdict or "error"] += 1
-            worst = max(worst, _exit_code([result]))
+            if result.counted:
+                counts[result.verdict or "error"] += 1
+                worst = max(worst, _exit_code([result]))
             if as_json:
                 _write_line(json.dumps(result.to_json()))
             else:

@@ -3,17 +3,16 @@
 Layers, each visible in results:
 
 1. ``Kind.features`` gives raw statistics per sample.
-2. Each statistic becomes a signed z-score against the reference samples:
-   ``(x - median) / scale`` where the scale is the distance from the median
-   to the 15.87th percentile below it or the 84.13th above it, so the
-   z-score is a normal score for skewed statistics too.
+2. Each statistic becomes a signed normal score against the reference
+   samples (see :class:`Standardiser`).
 3. The raw score is the negative log-likelihood of the z-score vector under
    a Gaussian mixture fitted to the reference samples. Real data has
    clusters (MNIST holds a few percent of binarised digits, with ten times
    the usual share of exact 1s), and a mixture scores each cluster as
    typical where a single centre would flag it.
 4. The p-value is the share of held-out real calibration samples whose
-   raw score is at least as large, with the usual +1 correction.
+   raw score is at least as large, with the usual +1 correction, and an
+   exponential tail beyond the largest calibration score.
 5. The verdict is ``real`` when ``p >= level``; a flagged sample is
    ``adversarial`` when its perturbation signature is itself significant
    (see :func:`perturbation_score`) and ``gan`` otherwise.
@@ -25,12 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Percentiles one standard deviation either side of the median of a normal.
-LOWER_PERCENTILE = 15.865525393145708
-UPPER_PERCENTILE = 84.1344746068543
-
 # Quantile grid stored per statistic, for tail shares in the evidence.
 QUANTILE_LEVELS = np.linspace(0.0, 1.0, 201)
+
+# Share of the largest calibration scores that the exponential tail is fitted to.
+TAIL_SHARE = 0.1
 
 MAX_COMPONENTS = 8
 # Added to the diagonal of every covariance, in z units: keeps statistics
@@ -44,46 +42,75 @@ Z_CLIP = 1e3
 
 @dataclass
 class Standardiser:
-    """Per-statistic centre and one-sided scales learned from reference samples.
+    """Per-statistic normal scores learned from reference samples.
+
+    Inside the reference range a value maps to ``Phi^-1(F(x))``, where ``F``
+    is the reference CDF read off a grid of 201 quantiles (ties take the
+    middle of their levels) and clipped to ``[0.5 / n, 1 - 0.5 / n]``. A
+    statistic whose reference values form clusters therefore scores a value
+    in a small cluster as a few standard deviations out, not forty. Beyond
+    the reference range the score continues linearly with the slope of the
+    outer 5%, so a value far outside still scores far out.
 
     Attributes
     ----------
-    median, lower_scale, upper_scale : np.ndarray of shape (n_features,)
     quantiles : np.ndarray of shape (n_features, 201)
         Reference quantiles at levels 0, 0.005, ..., 1.
+    n_reference : int
+        Reference samples the quantiles came from.
     """
 
-    median: np.ndarray
-    lower_scale: np.ndarray
-    upper_scale: np.ndarray
     quantiles: np.ndarray
+    n_reference: int
+
+    def __post_init__(self) -> None:
+        from statistics import NormalDist
+
+        levels = np.clip(QUANTILE_LEVELS, 0.5 / self.n_reference, 1.0 - 0.5 / self.n_reference)
+        normal = NormalDist()
+        z_grid = np.array([normal.inv_cdf(level) for level in levels])
+        self._maps = [self._map_for(row, z_grid) for row in self.quantiles]
+
+    @staticmethod
+    def _map_for(row: np.ndarray, z_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+        values, inverse = np.unique(row, return_inverse=True)
+        z_values = np.bincount(inverse, weights=z_grid) / np.bincount(inverse)
+        spread = float(row[-1] - row[0])
+        floor = 1e-3 * max(spread, abs(float(row[-1])), abs(float(row[0])), 1e-3)
+        outer = int(round(0.05 * (row.size - 1)))
+        low_z = z_values[np.searchsorted(values, row[outer])]
+        high_z = z_values[np.searchsorted(values, row[-1 - outer])]
+        lower_scale = (row[outer] - row[0]) / (low_z - z_values[0]) if low_z > z_values[0] else 0.0
+        upper_scale = (row[-1] - row[-1 - outer]) / (z_values[-1] - high_z) if z_values[-1] > high_z else 0.0
+        return values, z_values, max(float(lower_scale), floor), max(float(upper_scale), floor)
 
     @classmethod
     def fit(cls, features: np.ndarray) -> "Standardiser":
-        """Learn centres and scales from reference features of shape (n, n_features).
+        """Learn the quantile grids from reference features of shape (n, n_features).
 
-        NaN entries (undefined statistics) are ignored. A statistic with no
-        spread on one side gets a scale from the outer quantiles, and failing
-        that a floor of 1e-3 of its range, so that a z-score is always finite.
+        NaN entries (undefined statistics) are ignored; a statistic that is
+        undefined for every reference sample gets a grid of zeros.
         """
-        quantiles = np.nanquantile(features, QUANTILE_LEVELS, axis=0).T
-        median = np.nanmedian(features, axis=0)
-        low = np.nanpercentile(features, LOWER_PERCENTILE, axis=0)
-        high = np.nanpercentile(features, UPPER_PERCENTILE, axis=0)
+        with np.errstate(all="ignore"):
+            quantiles = np.nanquantile(features, QUANTILE_LEVELS, axis=0).T
+        quantiles = np.nan_to_num(quantiles, nan=0.0)
+        return cls(quantiles, int(features.shape[0]))
 
-        spread = np.maximum(quantiles[:, -1] - quantiles[:, 0], 1e-9)
-        outer_low = (median - quantiles[:, 1]) / 2.576
-        outer_high = (quantiles[:, -2] - median) / 2.576
-        floor = 1e-3 * spread
-        lower_scale = np.maximum(np.where(median - low > 0, median - low, outer_low), floor)
-        upper_scale = np.maximum(np.where(high - median > 0, high - median, outer_high), floor)
-        return cls(median, lower_scale, upper_scale, quantiles)
+    @property
+    def median(self) -> np.ndarray:
+        """Reference median of every statistic, shape (n_features,)."""
+        return self.quantiles[:, len(QUANTILE_LEVELS) // 2]
 
     def z_scores(self, features: np.ndarray) -> np.ndarray:
-        """Signed z-scores, shape (n, n_features); 0 where a statistic is undefined."""
-        offset = features - self.median
-        scale = np.where(offset >= 0, self.upper_scale, self.lower_scale)
-        return np.nan_to_num(offset / scale, nan=0.0)
+        """Normal scores, shape (n, n_features); 0 where a statistic is undefined."""
+        z = np.zeros(features.shape)
+        for j, (values, z_values, lower_scale, upper_scale) in enumerate(self._maps):
+            x = features[:, j]
+            column = np.interp(x, values, z_values)
+            column = np.where(x > values[-1], z_values[-1] + (x - values[-1]) / upper_scale, column)
+            column = np.where(x < values[0], z_values[0] + (x - values[0]) / lower_scale, column)
+            z[:, j] = np.nan_to_num(column, nan=0.0)
+        return z
 
     def tail_shares(self, features: np.ndarray) -> np.ndarray:
         """Two-sided share of reference samples at least as far out, from the quantile grid."""
@@ -97,22 +124,19 @@ class Standardiser:
         return shares
 
     def to_json(self) -> dict:
-        return {
-            "median": self.median.tolist(),
-            "lower_scale": self.lower_scale.tolist(),
-            "upper_scale": self.upper_scale.tolist(),
-            "quantile_levels": len(QUANTILE_LEVELS),
-            "quantiles": self.quantiles.tolist(),
-        }
+        return {"n_reference": self.n_reference, "quantiles": self.quantiles.tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> "Standardiser":
-        return cls(
-            median=np.asarray(data["median"], dtype=np.float64),
-            lower_scale=np.asarray(data["lower_scale"], dtype=np.float64),
-            upper_scale=np.asarray(data["upper_scale"], dtype=np.float64),
-            quantiles=np.asarray(data["quantiles"], dtype=np.float64),
-        )
+        quantiles = np.asarray(data["quantiles"], dtype=np.float64)
+        n_reference = int(data["n_reference"])
+        if quantiles.ndim != 2 or quantiles.shape[1] != len(QUANTILE_LEVELS):
+            raise ValueError(f"standardiser quantiles must have {len(QUANTILE_LEVELS)} columns")
+        if not np.all(np.isfinite(quantiles)) or np.any(np.diff(quantiles, axis=1) < 0):
+            raise ValueError("standardiser quantiles must be finite and ascending")
+        if n_reference < 1:
+            raise ValueError("standardiser n_reference must be positive")
+        return cls(quantiles, n_reference)
 
 
 @dataclass
@@ -202,12 +226,41 @@ def perturbation_score(z: np.ndarray, columns: list[int]) -> np.ndarray:
 
 
 def empirical_pvalue(scores: np.ndarray, calibration: np.ndarray) -> np.ndarray:
-    """Share of calibration scores at least as large as each score, ``(1 + k) / (1 + n)``.
+    """Share of calibration scores at least as large as each score, with an exponential tail beyond them.
+
+    Within the calibration range the p-value is the empirical
+    ``(1 + k) / (1 + n)``, so a level of at least ``1 / (1 + n)`` flags the
+    expected share of real samples. Beyond the largest calibration score,
+    where the empirical value would stop at ``1 / (1 + n)``, an exponential
+    tail fitted to the top 10% of calibration scores (threshold ``u``, scale
+    = their mean excess over ``u``) continues it:
+    ``p = (1 + k_u) / (1 + n) * exp(-(s - u) / scale)``. A tail beyond the
+    data is an extrapolation; it ranks clear outliers and lets p-values of
+    many patches be combined, but its small values are estimates.
 
     Parameters
     ----------
     scores : np.ndarray of shape (n,)
     calibration : np.ndarray of shape (m,), sorted ascending
+
+    Returns
+    -------
+    np.ndarray of shape (n,), in (0, 1]
     """
-    at_least = calibration.size - np.searchsorted(calibration, scores, side="left")
-    return (1.0 + at_least) / (1.0 + calibration.size)
+    scores = np.asarray(scores, dtype=np.float64)
+    n = calibration.size
+    at_least = n - np.searchsorted(calibration, scores, side="left")
+    p_values = (1.0 + at_least) / (1.0 + n)
+
+    n_tail = max(int(np.ceil(TAIL_SHARE * n)), 5)
+    beyond = scores > calibration[-1]
+    if n < 20 or not beyond.any():
+        return p_values
+    threshold = calibration[n - n_tail]
+    scale = float((calibration[n - n_tail :] - threshold).mean())
+    if not scale > 0.0:
+        return p_values
+    tail_at_threshold = (1.0 + n_tail) / (1.0 + n)
+    tail = tail_at_threshold * np.exp(-(scores[beyond] - threshold) / scale)
+    p_values[beyond] = np.minimum(p_values[beyond], np.maximum(tail, np.finfo(np.float64).tiny))
+    return p_values

@@ -189,7 +189,7 @@ def fit_profile(
                 n_calibration += 1
             else:
                 reference_pick.add(key, sample_id)
-                accumulator.add(batch.values[i])
+                accumulator.add(batch.values[i], file_id if batch.grouped else sample_id)
                 n_reference += 1
 
     if n_reference < 20 or n_calibration < 20:
@@ -210,7 +210,9 @@ def fit_profile(
         take_reference = [i for i, sample_id in enumerate(ids) if sample_id in reference_ids]
         take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in calibration_ids]
         if take_reference:
-            reference_rows.append(_features_chunked(sample_kind, batch.values[take_reference], context))
+            reference_rows.append(
+                _features_chunked(sample_kind, batch.values[take_reference], context.for_reference_samples())
+            )
         if take_calibration:
             calibration_rows.append(_features_chunked(sample_kind, batch.values[take_calibration], context))
     reference_features = np.concatenate(reference_rows)
@@ -326,9 +328,6 @@ class Model:
             standardiser = Standardiser.from_json(detector["standardiser"])
             density = GaussianMixtureDensity.from_json(detector["mixture"])
             n_features = len(kind.feature_names)
-            for name in ("median", "lower_scale", "upper_scale"):
-                if getattr(standardiser, name).shape != (n_features,):
-                    raise ValueError(f"detector.standardiser.{name} must hold {n_features} numbers")
             if standardiser.quantiles.shape[0] != n_features:
                 raise ValueError("detector.standardiser.quantiles has the wrong shape")
             if density.means.shape[1] != n_features:
@@ -389,11 +388,14 @@ class SampleResult:
 
     ``statistic`` is the raw score, ``p_value`` its calibrated tail share among
     held-out real samples, and ``verdict`` is ``real``, ``gan``,
-    ``adversarial``, or None when ``error`` is set.
+    ``adversarial``, or None when ``error`` is set. ``unit`` is ``sample``
+    (an image or a sample of a stack), ``patch`` (a part of a recording or
+    piece) or ``file`` (a whole recording or piece, judged from its patches).
     """
 
     path: str
     kind: str = "image"
+    unit: str = "sample"
     verdict: str | None = None
     p_value: float | None = None
     statistic: float | None = None
@@ -407,11 +409,17 @@ class SampleResult:
     def flagged(self) -> bool:
         return self.verdict in ("gan", "adversarial")
 
+    @property
+    def counted(self) -> bool:
+        """True for results that summaries and exit codes count: samples and files, not patches."""
+        return self.unit != "patch"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "type": "result",
             "path": self.path,
             "kind": self.kind,
+            "unit": self.unit,
             "verdict": self.verdict,
             "p_value": self.p_value,
             "statistic": self.statistic,
@@ -425,6 +433,12 @@ class SampleResult:
 
 def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> list[SampleResult]:
     """Score every sample of a batch against the model.
+
+    For a batch of patches cut from one recording or piece, the patch
+    results are followed by one ``file`` result: its p-value is the
+    Bonferroni bound ``min(1, n * min_i p_i)`` over the ``n`` patches, which
+    keeps the share of real files flagged at or below the level whatever
+    the dependence between patches.
 
     Raises
     ------
@@ -441,10 +455,45 @@ def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> 
         chunk_results = _results_from_features(
             features, model, level, batch.sources[start : start + CHUNK], batch.notes
         )
-        for result, sample in zip(chunk_results, values):
-            result.details = model.kind.details(sample, model.context)
+        for offset, (result, sample) in enumerate(zip(chunk_results, values), start=start):
+            result.details = model.kind.details(sample, model.context, batch.column_offset(offset))
+            if batch.grouped:
+                result.unit = "patch"
         results.extend(chunk_results)
+    if batch.grouped:
+        results.append(_file_result(batch, model, results, level))
     return results
+
+
+def _file_result(batch: Batch, model: Model, patches: list[SampleResult], level: float) -> SampleResult:
+    n = len(patches)
+    worst = min(range(n), key=lambda i: (patches[i].p_value, -patches[i].statistic))
+    p_value = min(1.0, n * patches[worst].p_value)
+    perturbation_p = min(1.0, n * min(patch.perturbation_p_value for patch in patches))
+    if p_value >= level:
+        verdict = "real"
+    elif model.kind.perturbation_features and perturbation_p < level:
+        verdict = "adversarial"
+    else:
+        verdict = "gan"
+    details = model.kind.file_details([patch.details for patch in patches])
+    details.update(
+        patches=n,
+        flagged_patches=sum(patch.flagged for patch in patches),
+        most_extreme_patch=worst,
+    )
+    return SampleResult(
+        path=batch.path,
+        kind=model.kind.name,
+        unit="file",
+        verdict=verdict,
+        p_value=p_value,
+        statistic=patches[worst].statistic,
+        perturbation_p_value=perturbation_p,
+        evidence=patches[worst].evidence,
+        details=details,
+        notes=list(batch.notes),
+    )
 
 
 def _results_from_features(

@@ -34,6 +34,9 @@ class SetScores:
     statistics: list[float] = field(default_factory=list)
 
     def add(self, result) -> None:
+        """Record one result; patch results are left out, because their file's result counts."""
+        if not result.counted:
+            return
         if result.error:
             self.verdicts.append("error")
             return

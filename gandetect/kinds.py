@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gandetect.errors import InputError, ProfileError
-from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, read_samples
+from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, read_samples, split_columns
 from gandetect.statistics import (
     SPATIAL_DESCRIPTIONS,
     SPECTRAL_DESCRIPTIONS,
@@ -45,8 +45,8 @@ class ReferenceAccumulator:
     def __init__(self) -> None:
         self.level_counts = np.zeros(VALUE_GRID + 1, dtype=np.int64)
 
-    def add(self, values: np.ndarray) -> None:
-        """Add one sample's values, shape (rows, columns) in [0, 1]."""
+    def add(self, values: np.ndarray, unit: str = "") -> None:
+        """Add one sample's values, shape (rows, columns) in [0, 1], from file or sample ``unit``."""
         self.level_counts += np.bincount(quantise_levels(values).ravel(), minlength=VALUE_GRID + 1)
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +59,10 @@ class Context:
     """What a kind's statistics need from a profile: the reference value distribution."""
 
     values: ValueReference
+
+    def for_reference_samples(self) -> "Context":
+        """The context for computing statistics of the reference samples themselves."""
+        return self
 
 
 class Kind:
@@ -99,8 +103,15 @@ class Kind:
     def named_features(self, values: np.ndarray, context: Context) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
-    def details(self, values: np.ndarray, context: Context) -> dict[str, Any]:
-        """Kind-specific evidence for one sample of shape (rows, columns), such as located violations."""
+    def details(self, values: np.ndarray, context: Context, offset: int = 0) -> dict[str, Any]:
+        """Kind-specific evidence for one sample of shape (rows, columns), such as located violations.
+
+        ``offset`` is the column where the sample starts in its recording.
+        """
+        return {}
+
+    def file_details(self, patch_details: list[dict[str, Any]]) -> dict[str, Any]:
+        """Kind-specific evidence for a whole file, from the details of its patches."""
         return {}
 
     def new_set_summary(self, context: Context) -> "SetSummary":
@@ -147,29 +158,47 @@ class ImageKind(Kind):
         }
 
 
+PATCH_STEPS = 64
+
+# Violations located per sample in the evidence; the count covers all of them.
+MAX_LOCATED = 20
+
+
 class PianoRollAccumulator(ReferenceAccumulator):
-    """Reference sums of a piano-roll profile: value counts, transitions seen, duration counts."""
+    """Reference sums of a piano-roll profile: value counts, transitions seen, duration counts.
+
+    Each transition also counts the files (pieces) it was seen in, so that a
+    reference piece can be checked against the transitions of the other
+    pieces only: checked against its own, it could never violate anything.
+    """
 
     def __init__(self, pitch_low: int) -> None:
         super().__init__()
         self.pitch_low = pitch_low
-        self.transition_codes: set[int] = set()
+        self.transition_units: dict[int, list] = {}
         self.duration_counts: dict[int, int] = {}
 
-    def add(self, values: np.ndarray) -> None:
+    def add(self, values: np.ndarray, unit: str = "") -> None:
         from gandetect.music import chroma_states, note_durations, transitions
 
-        super().add(values)
-        self.transition_codes.update(transitions(chroma_states(values, self.pitch_low)).tolist())
+        super().add(values, unit)
+        for code in np.unique(transitions(chroma_states(values, self.pitch_low))).tolist():
+            entry = self.transition_units.setdefault(code, [0, None])
+            # Patches of one file arrive together, so comparing with the last unit counts files.
+            if entry[1] != unit:
+                entry[0] += 1
+                entry[1] = unit
         durations, counts = np.unique(note_durations(values), return_counts=True)
         for duration, count in zip(durations.tolist(), counts.tolist()):
             self.duration_counts[duration] = self.duration_counts.get(duration, 0) + count
 
     def to_json(self) -> dict[str, Any]:
         durations = sorted(self.duration_counts)
+        codes = sorted(self.transition_units)
         return {
             **super().to_json(),
-            "transitions": sorted(self.transition_codes),
+            "transitions": codes,
+            "transition_file_counts": [self.transition_units[code][0] for code in codes],
             "durations": durations,
             "duration_counts": [self.duration_counts[duration] for duration in durations],
         }
@@ -180,8 +209,13 @@ class PianoRollContext(Context):
     """The reference of a piano-roll profile: values, transitions seen, note durations."""
 
     transitions: Any = None
+    shared_transitions: Any = None
     durations: Any = None
     pitch_low: int = 24
+
+    def for_reference_samples(self) -> "PianoRollContext":
+        """The context for the reference pieces themselves: transitions seen in one piece only do not count."""
+        return PianoRollContext(self.values, self.shared_transitions, self.shared_transitions, self.durations, self.pitch_low)
 
 
 class PianoRollSummary(SetSummary):
@@ -233,7 +267,6 @@ class PianoRollKind(Kind):
     name = "pianoroll"
     suffixes = frozenset({".mid", ".midi"}) | ARRAY_SUFFIXES | IMAGE_SUFFIXES
     bundled_profile = "bach.json"
-    columns_fixed = False
     descriptions = {
         **{key: value for key, value in VALUE_DESCRIPTIONS.items() if key != "peak_level_share"},
         "violation_share": "share of chroma transitions never seen in the reference pieces",
@@ -248,7 +281,12 @@ class PianoRollKind(Kind):
         from gandetect.pianoroll import PianoRollGrid
 
         grid = PianoRollGrid()
-        return {"steps_per_beat": grid.steps_per_beat, "pitch_low": grid.pitch_low, "pitch_count": grid.pitch_count}
+        return {
+            "steps_per_beat": grid.steps_per_beat,
+            "pitch_low": grid.pitch_low,
+            "pitch_count": grid.pitch_count,
+            "patch_steps": PATCH_STEPS,
+        }
 
     def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
         from gandetect.pianoroll import PianoRollGrid, read_midi
@@ -260,10 +298,24 @@ class PianoRollKind(Kind):
         )
         source = os.fsdecode(path)
         suffix = os.path.splitext(source)[1].lower()
+        patch_steps = int(representation["patch_steps"])
         if suffix in (".mid", ".midi"):
             _check_readable(path, source)
             roll, notes = read_midi(path, grid)
-            return Batch(values=roll[np.newaxis], sources=[source], path=source, notes=notes)
+            if roll.shape[1] % patch_steps:
+                notes.append(
+                    f"{roll.shape[1]} steps cut into patches of {patch_steps}; "
+                    f"the last {roll.shape[1] % patch_steps} steps are "
+                    + ("padded with rests" if roll.shape[1] < patch_steps else "left out")
+                )
+            patches = split_columns(roll, patch_steps)
+            return Batch(
+                values=patches,
+                sources=[f"{source}[{i}]" for i in range(len(patches))],
+                path=source,
+                notes=notes,
+                grouped=True,
+            )
 
         batch = ImageKind().read(path, options, representation)
         if suffix in IMAGE_SUFFIXES:
@@ -285,9 +337,14 @@ class PianoRollKind(Kind):
     def context_for(self, reference: dict[str, Any], representation: dict[str, Any]) -> Context:
         from gandetect.music import DurationReference, TransitionReference
 
+        codes = np.asarray(reference["transitions"], dtype=np.int64)
+        file_counts = np.asarray(reference["transition_file_counts"], dtype=np.int64)
+        if codes.shape != file_counts.shape:
+            raise ValueError("transitions and transition_file_counts differ in length")
         return PianoRollContext(
             values=ValueReference(reference["value_levels"], reference["value_counts"]),
-            transitions=TransitionReference(reference["transitions"]),
+            transitions=TransitionReference(codes),
+            shared_transitions=TransitionReference(codes[file_counts >= 2]),
             durations=DurationReference(reference["durations"], reference["duration_counts"]),
             pitch_low=int(representation["pitch_low"]),
         )
@@ -328,15 +385,26 @@ class PianoRollKind(Kind):
         named.update(spectral_statistics(values))
         return named
 
-    def details(self, values: np.ndarray, context: PianoRollContext) -> dict[str, Any]:
+    def details(self, values: np.ndarray, context: PianoRollContext, offset: int = 0) -> dict[str, Any]:
         from gandetect.music import chroma_states
 
         states = chroma_states(values, context.pitch_low)
         count = int(context.transitions.violations(states).sum()) if states.size > 1 else 0
+        located = context.transitions.locate(states, limit=MAX_LOCATED)
+        for item in located:
+            item.step += offset
         return {
             "violations": count,
             "transitions": max(states.size - 1, 0),
-            "first_violations": [item.to_json() for item in context.transitions.locate(states)],
+            "first_violations": [item.to_json() for item in located],
+        }
+
+    def file_details(self, patch_details: list[dict[str, Any]]) -> dict[str, Any]:
+        located = [item for details in patch_details for item in details["first_violations"]]
+        return {
+            "violations": sum(details["violations"] for details in patch_details),
+            "transitions": sum(details["transitions"] for details in patch_details),
+            "first_violations": located[:MAX_LOCATED],
         }
 
     def new_set_summary(self, context: Context) -> SetSummary:

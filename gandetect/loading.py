@@ -59,8 +59,9 @@ class Batch:
     notes : list of str
         Conversions applied while reading (colour, alpha, value range).
     grouped : bool
-        The samples are patches of one recording, so fitting keeps them on
-        one side of the reference/calibration split.
+        The samples are consecutive patches of one recording or piece, so
+        fitting keeps them on one side of the reference/calibration split
+        and scoring adds a result for the whole file.
     """
 
     values: np.ndarray
@@ -71,6 +72,34 @@ class Batch:
 
     def __len__(self) -> int:
         return self.values.shape[0]
+
+    def column_offset(self, index: int) -> int:
+        """Column of the whole recording where sample ``index`` starts (0 unless grouped)."""
+        return index * self.values.shape[2] if self.grouped else 0
+
+
+def split_columns(values: np.ndarray, width: int) -> np.ndarray:
+    """Cut a 2-D array into consecutive patches of ``width`` columns.
+
+    Columns after the last whole patch are dropped. An array narrower than
+    one patch gives one patch padded with 0 on the right.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (rows, columns)
+
+    Returns
+    -------
+    np.ndarray of shape (n_patches, rows, width)
+    """
+    rows, columns = values.shape
+    if columns < width:
+        padded = np.zeros((rows, width))
+        padded[:, :columns] = values
+        return padded[np.newaxis]
+    n_patches = columns // width
+    trimmed = values[:, : n_patches * width]
+    return trimmed.reshape(rows, n_patches, width).transpose(1, 0, 2).copy()
 
 
 def read_samples(

@@ -96,7 +96,7 @@ def test_damaged_profiles_are_rejected(tmp_path, small_document):
 
 def test_bad_content_with_valid_checksum_is_rejected(tmp_path, small_document):
     def shrink(document):
-        document["detector"]["standardiser"]["median"] = [0.0]
+        document["detector"]["standardiser"]["quantiles"] = [[0.0]]
 
     path = _edited(tmp_path, small_document, shrink)
 
