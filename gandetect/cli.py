@@ -549,7 +549,10 @@ def _render_evaluation(report: dict[str, Any]) -> None:
 
 @app.command()
 def inspect(
-    profile: Annotated[Path, typer.Argument(help="Profile JSON file, or 'bundled' for the default profile.")],
+    profile: Annotated[
+        Path,
+        typer.Argument(help="Profile JSON file, or bundled:image, bundled:pianoroll, bundled:melspec for a bundled one."),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Show what a profile holds: its data, reference statistics and calibration."""
@@ -557,7 +560,11 @@ def inspect(
     from gandetect.profile import load_bundled_profile, load_profile
 
     try:
-        loaded = load_bundled_profile("image") if str(profile) == "bundled" else load_profile(profile)
+        name = str(profile)
+        if name == "bundled" or name.startswith("bundled:"):
+            loaded = load_bundled_profile(name.partition(":")[2] or "image")
+        else:
+            loaded = load_profile(profile)
         summary = describe_profile(Model.from_profile(loaded))
     except GandetectError as error:
         _fail(str(error))
