@@ -51,6 +51,17 @@ class MelSettings:
     patch_frames: int = 64
 
 
+def settings_from(representation: dict) -> MelSettings:
+    """Build MelSettings from a profile's representation, ignoring other keys."""
+    from dataclasses import fields
+
+    names = {item.name for item in fields(MelSettings)}
+    settings = MelSettings(**{key: value for key, value in representation.items() if key in names})
+    if not settings.scale_high > settings.scale_low:
+        raise ValueError(f"mel scale bounds [{settings.scale_low}, {settings.scale_high}] are empty")
+    return settings
+
+
 def read_audio(
     path: str | os.PathLike, sample_rate: int, *, max_seconds: float = DEFAULT_MAX_SECONDS
 ) -> tuple[np.ndarray, list[str]]:

@@ -106,6 +106,7 @@ def fit_profile(
     *,
     kind: str = "image",
     paths: Iterable[str | os.PathLike] | None = None,
+    files: Iterable[tuple[str | os.PathLike, str]] | None = None,
     read_options: ReadOptions | None = None,
     representation: dict[str, Any] | None = None,
     calibration_share: float = DEFAULT_CALIBRATION_SHARE,
@@ -130,6 +131,9 @@ def fit_profile(
     kind : {"image", "pianoroll", "melspec"}
     paths : iterable of path-like
         Files and folders of real samples (folders recurse).
+    files : iterable of (path, id), optional
+        Files with the ids that decide their side of the split; ids must be
+        unique and should not depend on where the files lie.
     representation : dict, optional
         Kind parameters (grid, mel settings); default: the kind's defaults.
     calibration_share : float in (0, 1)
@@ -152,11 +156,14 @@ def fit_profile(
     sample_kind = get_kind(kind)
     read_options = read_options or ReadOptions()
     representation = {**sample_kind.default_representation(), **(representation or {})}
-    if paths is not None:
-        path_list = [os.fsdecode(path) for path in paths]
-        files = list(iter_input_files(path_list, sample_kind.suffixes))
-        if not files:
-            raise UsageError(f"no {kind} files found in {', '.join(path_list)}")
+    if paths is not None or files is not None:
+        if files is not None:
+            files = [(os.fsdecode(path), file_id) for path, file_id in files]
+        else:
+            path_list = [os.fsdecode(path) for path in paths]
+            files = list(iter_input_files(path_list, sample_kind.suffixes))
+            if not files:
+                raise UsageError(f"no {kind} files found in {', '.join(path_list)}")
 
         def batches() -> Iterator[tuple[str, Batch]]:
             for path, file_id in files:

@@ -37,6 +37,7 @@ class ReadOptions:
     sample_shape: tuple[int, int] | None = None
     max_pixels: int = 1 << 24
     max_array_elements: int = 1 << 28
+    max_seconds: float = 3600.0
 
 
 class ReferenceAccumulator:
@@ -411,6 +412,138 @@ class PianoRollKind(Kind):
         return PianoRollSummary(context)
 
 
+MEL_EXTRA_DESCRIPTIONS = {
+    "temporal_roughness": "mean |x[band, t + 1] - x[band, t]| between consecutive frames",
+    "band_roughness": "mean |x[band + 1, t] - x[band, t]| between neighbouring mel bands",
+}
+
+
+class MelKind(Kind):
+    """Speech as compressed, scaled mel-spectrogram patches: intensity, spectral and smoothness statistics.
+
+    Silent frames have zero column sums, so they have no spectral centroid:
+    they are left out of the centroid and slope moments, and a patch with no
+    sound at all has undefined (NaN) moments, which then carry no evidence.
+    """
+
+    name = "melspec"
+    suffixes = frozenset({".wav", ".flac", ".ogg"}) | ARRAY_SUFFIXES | IMAGE_SUFFIXES
+    bundled_profile = "speech.json"
+    descriptions = {
+        **{key: value for key, value in VALUE_DESCRIPTIONS.items() if key != "peak_level_share"},
+        **MEL_EXTRA_DESCRIPTIONS,
+        **SPECTRAL_DESCRIPTIONS,
+    }
+
+    def default_representation(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        from gandetect.audio import MelSettings
+
+        return asdict(MelSettings())
+
+    def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
+        from gandetect.audio import AUDIO_SUFFIXES, settings_from
+
+        settings = settings_from(representation)
+        source = os.fsdecode(path)
+        suffix = os.path.splitext(source)[1].lower()
+        if suffix in AUDIO_SUFFIXES:
+            return self._read_audio(path, source, settings, options)
+
+        batch = ImageKind().read(path, options, representation)
+        if suffix in IMAGE_SUFFIXES:
+            # Images show high frequencies at the top; rows here ascend in frequency.
+            batch.values = batch.values[:, ::-1, :].copy()
+            batch.notes.append("image rows flipped so that row 0 is the lowest mel band")
+        rows, columns = batch.values.shape[1:]
+        if rows != settings.n_mels:
+            raise InputError(
+                f"{source}: mel-spectrogram has {rows} bands, but the profile uses {settings.n_mels}; "
+                "compute it with the profile's settings (gandetect inspect shows them)"
+            )
+        if len(batch) == 1 and columns != settings.patch_frames and len(batch.sources) == 1:
+            patches = split_columns(batch.values[0], settings.patch_frames)
+            return Batch(
+                values=patches,
+                sources=[f"{source}[{i}]" for i in range(len(patches))],
+                path=source,
+                notes=[*batch.notes, f"{columns} frames cut into patches of {settings.patch_frames}"],
+                grouped=True,
+            )
+        return batch
+
+    def _read_audio(self, path, source: str, settings, options: ReadOptions) -> Batch:
+        from gandetect.audio import compressed_mel, read_audio, scale_compressed
+
+        _check_readable(path, source)
+        samples, notes = read_audio(path, settings.sample_rate, max_seconds=options.max_seconds)
+        if samples.size < settings.n_fft:
+            raise InputError(
+                f"{source}: {samples.size / settings.sample_rate:.3f} s of audio is shorter than one "
+                f"analysis window ({settings.n_fft} samples at {settings.sample_rate} Hz)"
+            )
+        if not np.any(samples):
+            notes.append("silent: every sample is 0")
+        spectrogram = scale_compressed(compressed_mel(samples, settings), settings)
+        frames = spectrogram.shape[1]
+        if frames % settings.patch_frames:
+            notes.append(
+                f"{frames} frames cut into patches of {settings.patch_frames}; the last "
+                f"{frames % settings.patch_frames} frames are "
+                + ("padded with silence" if frames < settings.patch_frames else "left out")
+            )
+        patches = split_columns(spectrogram, settings.patch_frames)
+        return Batch(
+            values=patches,
+            sources=[f"{source}[{i}]" for i in range(len(patches))],
+            path=source,
+            notes=notes,
+            grouped=True,
+        )
+
+    def named_features(self, values: np.ndarray, context: Context) -> dict[str, np.ndarray]:
+        values = np.asarray(values, dtype=np.float64)
+        named = value_statistics(values, context.values)
+        named.pop("peak_level_share")
+        named["temporal_roughness"] = np.abs(np.diff(values, axis=2)).mean(axis=(1, 2))
+        named["band_roughness"] = np.abs(np.diff(values, axis=1)).mean(axis=(1, 2))
+        named.update(spectral_statistics(values))
+        return named
+
+    def new_set_summary(self, context: Context) -> SetSummary:
+        return MomentSummary()
+
+
+class MomentSummary(SetSummary):
+    """Set-level means and standard deviations of the spectral centroid and slope moments."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> None:
+        named = spectral_statistics(np.asarray(values, dtype=np.float64)[np.newaxis])
+        self.rows.append(np.array([named[name][0] for name in SPECTRAL_DESCRIPTIONS]))
+
+    def to_json(self) -> dict[str, Any]:
+        if not self.rows:
+            return {"moments": {}}
+        table = np.vstack(self.rows)
+        with np.errstate(all="ignore"):
+            means = np.nanmean(table, axis=0)
+            deviations = np.nanstd(table, axis=0)
+        return {
+            "moments": {
+                name: {"mean": _finite_or_none(mean), "std": _finite_or_none(deviation)}
+                for name, mean, deviation in zip(SPECTRAL_DESCRIPTIONS, means, deviations)
+            }
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
 def _check_readable(path: str | os.PathLike, source: str) -> None:
     try:
         size = os.stat(path).st_size
@@ -424,7 +557,7 @@ def _check_readable(path: str | os.PathLike, source: str) -> None:
         raise InputError(f"{source}: file is empty")
 
 
-KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind()}
+KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind(), "melspec": MelKind()}
 
 
 def get_kind(name: str) -> Kind:

@@ -38,12 +38,19 @@ class PianoRollGrid:
         return self.pitch_low + self.pitch_count - 1
 
 
-def grid_times(beats: np.ndarray, end_time: float, steps_per_beat: int = STEPS_PER_BEAT) -> np.ndarray:
+def grid_times(
+    beats: np.ndarray,
+    end_time: float,
+    steps_per_beat: int = STEPS_PER_BEAT,
+    final_beat_length: float | None = None,
+) -> np.ndarray:
     """Start times of the grid steps: each beat split into ``steps_per_beat`` equal steps.
 
     Beats come from ``pretty_midi.PrettyMIDI.get_beats``, so the grid follows
-    tempo changes. After the last beat the last beat length is repeated
-    until ``end_time`` is covered.
+    tempo changes. After the last beat, beats of ``final_beat_length``
+    seconds (the last tempo's beat; default: the last beat interval) are
+    added until ``end_time`` is covered, because ``get_beats`` stops before
+    the end of the last note.
 
     Parameters
     ----------
@@ -56,10 +63,12 @@ def grid_times(beats: np.ndarray, end_time: float, steps_per_beat: int = STEPS_P
         Every step before ``end_time`` and the first step at or after it.
     """
     beats = np.asarray(beats, dtype=np.float64)
-    if beats.size == 1:
-        beat_length = 0.5
-    else:
+    if final_beat_length is not None:
+        beat_length = float(final_beat_length)
+    elif beats.size > 1:
         beat_length = float(beats[-1] - beats[-2])
+    else:
+        beat_length = 0.5
     extra = int(np.ceil(max(end_time - beats[-1], 0.0) / beat_length)) + 1
     beats = np.concatenate([beats, beats[-1] + beat_length * np.arange(1, extra + 1)])
 
@@ -143,7 +152,7 @@ def read_midi(
     beats = midi.get_beats()
     if beats.size == 0:
         raise InputError(f"{source}: no beats could be derived from the tempo map")
-    beat_length = float(np.diff(beats).min()) if beats.size > 1 else 0.5
+    beat_length = min(float(np.diff(beats).min()) if beats.size > 1 else np.inf, 60.0 / float(np.max(tempi)))
     estimated_steps = end_time / beat_length * grid.steps_per_beat
     if not np.isfinite(estimated_steps) or estimated_steps > max_steps:
         raise InputError(
@@ -160,7 +169,7 @@ def read_midi(
             f"--pitch-low {low} --pitch-count {max(high - low + 1, 1)}"
         )
 
-    times = grid_times(beats, end_time, grid.steps_per_beat)
+    times = grid_times(beats, end_time, grid.steps_per_beat, final_beat_length=60.0 / float(tempi[-1]))
     start_steps = snap_to_grid(starts, times)
     end_steps = np.maximum(snap_to_grid(ends, times), start_steps + 1)
     roll = np.zeros((grid.pitch_count, int(end_steps.max())))

@@ -35,7 +35,7 @@ def main() -> None:
         )
     document = fit_profile(
         kind="pianoroll",
-        paths=files,
+        files=[(path, path.name) for path in files],
         description=(
             f"Bach chorales: the {len(files)} training pieces of fixtures/bach/split.json "
             f"({split['source']}), as 64-step patches"
