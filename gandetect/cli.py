@@ -462,6 +462,20 @@ def _render_comparison(pairs) -> None:
             console.print(violations)
             console.print(durations)
 
+        if model.kind.name == "melspec":
+            moments = Table(title="spectral centroid and slope moments: mean (standard deviation) over samples")
+            moments.add_column("set", overflow="fold")
+            names = list(members[0][1].extras.get("moments", {}))
+            for name in names:
+                moments.add_column(name.replace("_", " "), justify="right")
+            for _, row in members:
+                cells = row.extras.get("moments", {})
+                moments.add_row(
+                    row.path,
+                    *(f"{number(cells[name]['mean'], '.3g')} ({number(cells[name]['std'], '.2g')})" for name in names),
+                )
+            console.print(moments)
+
 
 @app.command(name="eval")
 def evaluate_command(
