@@ -248,6 +248,7 @@ def score(
 
 def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_lines=False)
@@ -258,11 +259,11 @@ def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None
     styles = {"real": "green", "gan": "red", "adversarial": "magenta"}
     for result in results:
         if result.error:
-            table.add_row(result.path, "[yellow]error[/]", "-", result.error)
+            table.add_row(escape(result.path), "[yellow]error[/]", "-", escape(result.error))
             continue
         style = styles[result.verdict]
         table.add_row(
-            result.path,
+            escape(result.path),
             f"[{style}]{result.verdict}[/]",
             _format_p(result.p_value),
             _evidence_text(result, evidence_count),
@@ -423,6 +424,7 @@ def compare(
 
 def _render_comparison(pairs) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     def number(value, digits: str = ".6f") -> str:
@@ -440,7 +442,7 @@ def _render_comparison(pairs) -> None:
         reference_samples = model.profile.document["training"]["n_reference"]
         table.add_row("reference (the profile's own data)", str(reference_samples), "0.000000", "1", "0.000000")
         for _, row in members:
-            table.add_row(row.path, str(row.n_samples), number(row.ks_statistic), number(row.p_value, ".3g"), number(row.jsd))
+            table.add_row(escape(row.path), str(row.n_samples), number(row.ks_statistic), number(row.p_value, ".3g"), number(row.jsd))
         console.print(table)
 
         if model.kind.name == "pianoroll":
@@ -454,9 +456,9 @@ def _render_comparison(pairs) -> None:
             for _, row in members:
                 extras = row.extras
                 share = extras["violations"] / extras["transitions"] if extras.get("transitions") else None
-                violations.add_row(row.path, str(extras.get("violations", "-")), str(extras.get("transitions", "-")), number(share, ".4f"))
+                violations.add_row(escape(row.path), str(extras.get("violations", "-")), str(extras.get("transitions", "-")), number(share, ".4f"))
                 durations.add_row(
-                    row.path, str(extras.get("n_notes", "-")), number(extras.get("duration_ks_statistic")),
+                    escape(row.path), str(extras.get("n_notes", "-")), number(extras.get("duration_ks_statistic")),
                     number(extras.get("duration_p_value"), ".3g"), number(extras.get("duration_jsd")),
                 )
             console.print(violations)
@@ -471,7 +473,7 @@ def _render_comparison(pairs) -> None:
             for _, row in members:
                 cells = row.extras.get("moments", {})
                 moments.add_row(
-                    row.path,
+                    escape(row.path),
                     *(f"{number(cells[name]['mean'], '.3g')} ({number(cells[name]['std'], '.2g')})" for name in names),
                 )
             console.print(moments)
@@ -526,6 +528,7 @@ def evaluate_command(
 
 def _render_evaluation(report: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     def share(value) -> str:
@@ -546,7 +549,7 @@ def _render_evaluation(report: dict[str, Any]) -> None:
         )
 
     for row in report["sets"]:
-        add(row["label"], row["path"], row)
+        add(row["label"], escape(row["path"]), row)
     table.add_section()
     for label, row in report["classes"].items():
         add(label, "(all sets)", row)
@@ -614,4 +617,9 @@ def _main_options(
 
 def main() -> None:
     """Entry point of the ``gandetect`` console script."""
+    # File names that are not valid UTF-8 reach Python as surrogate escapes;
+    # print them as \udcXX instead of failing. JSON output escapes them anyway.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     app()
