@@ -161,6 +161,13 @@ def fit(
     pitch_count: Annotated[
         Optional[int], typer.Option("--pitch-count", help="Piano rolls: number of pitch rows (default 64).")
     ] = None,
+    gan: Annotated[
+        Optional[list[Path]], typer.Option("--gan", help="Labelled GAN samples that sharpen the profile; repeatable.")
+    ] = None,
+    adversarial: Annotated[
+        Optional[list[Path]],
+        typer.Option("--adversarial", help="Labelled adversarial samples that sharpen the profile; repeatable."),
+    ] = None,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
     sample_shape: SampleShapeOption = None,
@@ -188,6 +195,8 @@ def fit(
             calibration_share=calibration_share,
             seed=seed,
             description=description,
+            gan_paths=gan or [],
+            adversarial_paths=adversarial or [],
         )
         save_profile(document, output)
     except GandetectError as error:

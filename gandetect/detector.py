@@ -218,6 +218,50 @@ class GaussianMixtureDensity:
         return cls(weights, means, cholesky)
 
 
+@dataclass
+class LinearScore:
+    """A logistic-regression decision function over clipped normal scores, stored as plain numbers.
+
+    Attributes
+    ----------
+    coefficients : np.ndarray of shape (n_features,)
+    intercept : float
+    """
+
+    coefficients: np.ndarray
+    intercept: float
+
+    # Normal scores are clipped here before the linear map, so that a single
+    # absurd statistic cannot decide a supervised score alone.
+    CLIP = 50.0
+
+    @classmethod
+    def fit(cls, negatives: np.ndarray, positives: np.ndarray, *, seed: int = 0) -> "LinearScore":
+        """Fit class-balanced logistic regression: ``negatives`` (label 0) against ``positives`` (label 1)."""
+        from sklearn.linear_model import LogisticRegression
+
+        inputs = np.clip(np.vstack([negatives, positives]), -cls.CLIP, cls.CLIP)
+        labels = np.concatenate([np.zeros(len(negatives)), np.ones(len(positives))])
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000, random_state=seed)
+        model.fit(inputs, labels)
+        return cls(model.coef_[0].copy(), float(model.intercept_[0]))
+
+    def decision(self, z: np.ndarray) -> np.ndarray:
+        """Log-odds of the positive class, shape (n,)."""
+        return np.clip(z, -self.CLIP, self.CLIP) @ self.coefficients + self.intercept
+
+    def to_json(self) -> dict:
+        return {"coefficients": self.coefficients.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, data: dict, n_features: int) -> "LinearScore":
+        coefficients = np.asarray(data["coefficients"], dtype=np.float64)
+        intercept = float(data["intercept"])
+        if coefficients.shape != (n_features,) or not np.all(np.isfinite(coefficients)) or not np.isfinite(intercept):
+            raise ValueError(f"linear score must hold {n_features} finite coefficients")
+        return cls(coefficients, intercept)
+
+
 def perturbation_score(z: np.ndarray, columns: list[int]) -> np.ndarray:
     """Largest upward z among the perturbation statistics ``columns``, shape (n,); 0 when there are none."""
     if not columns:

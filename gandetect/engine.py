@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from gandetect import __version__
-from gandetect.detector import GaussianMixtureDensity, Standardiser, empirical_pvalue, perturbation_score
+from gandetect.detector import (
+    GaussianMixtureDensity,
+    LinearScore,
+    Standardiser,
+    empirical_pvalue,
+    perturbation_score,
+)
 from gandetect.errors import GandetectError, InputError, ProfileError, UsageError
 from gandetect.kinds import Context, Kind, ReadOptions, check_sample_shape, get_kind
 from gandetect.loading import Batch
@@ -112,6 +118,8 @@ def fit_profile(
     calibration_share: float = DEFAULT_CALIBRATION_SHARE,
     seed: int = DEFAULT_SEED,
     description: str = "",
+    gan_paths: Iterable[str | os.PathLike] = (),
+    adversarial_paths: Iterable[str | os.PathLike] = (),
 ) -> dict[str, Any]:
     """Fit a profile from real samples, in two streaming passes.
 
@@ -138,6 +146,12 @@ def fit_profile(
         Kind parameters (grid, mel settings); default: the kind's defaults.
     calibration_share : float in (0, 1)
         Share of samples held back to calibrate p-values.
+    gan_paths, adversarial_paths : iterable of path-like, optional
+        Labelled fakes that sharpen the profile. A logistic regression
+        of real reference samples against them becomes a second score,
+        calibrated on the same held-out real samples; with both kinds of
+        fakes, a second regression labels flagged samples. Real data alone
+        still decides the false-positive rate.
 
     Returns
     -------
@@ -231,6 +245,10 @@ def fit_profile(
     perturbation_columns = _perturbation_columns(sample_kind)
     calibration_scores = np.sort(density.negative_log_likelihood(calibration_z))
     calibration_perturbation = np.sort(perturbation_score(calibration_z, perturbation_columns))
+    detector_extras, calibration_extras = _fit_supervised(
+        sample_kind, context, standardiser, standardiser.z_scores(reference_features), calibration_z,
+        gan_paths, adversarial_paths, read_options, representation, seed,
+    )
 
     return {
         "format": PROFILE_FORMAT,
@@ -255,12 +273,50 @@ def fit_profile(
             "standardiser": standardiser.to_json(),
             "mixture": density.to_json(),
             "perturbation_features": list(sample_kind.perturbation_features),
+            **detector_extras,
         },
         "calibration": {
             "scores": calibration_scores.tolist(),
             "perturbation_scores": calibration_perturbation.tolist(),
+            **calibration_extras,
         },
     }
+
+
+def _fit_supervised(
+    kind: Kind,
+    context: Context,
+    standardiser: Standardiser,
+    reference_z: np.ndarray,
+    calibration_z: np.ndarray,
+    gan_paths: Iterable[str | os.PathLike],
+    adversarial_paths: Iterable[str | os.PathLike],
+    read_options: ReadOptions,
+    representation: dict[str, Any],
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit the optional supervised score and labeller from labelled fakes."""
+    labelled = {}
+    for label, label_paths in (("gan", list(gan_paths)), ("adversarial", list(adversarial_paths))):
+        if not label_paths:
+            continue
+        rows = []
+        for path, _ in iter_input_files(label_paths, kind.suffixes):
+            batch = kind.read(path, read_options, representation)
+            rows.append(standardiser.z_scores(_features_chunked(kind, batch.values, context)))
+        if not rows:
+            raise UsageError(f"no {kind.name} files found in the --{label} paths")
+        labelled[label] = np.concatenate(rows)
+    if not labelled:
+        return {}, {}
+
+    fakes = np.concatenate(list(labelled.values()))
+    supervised = LinearScore.fit(reference_z, fakes, seed=seed)
+    detector = {"supervised": supervised.to_json(), "supervised_counts": {k: len(v) for k, v in labelled.items()}}
+    if len(labelled) == 2:
+        detector["labeller"] = LinearScore.fit(labelled["gan"], labelled["adversarial"], seed=seed).to_json()
+    calibration = {"supervised_scores": np.sort(supervised.decision(calibration_z)).tolist()}
+    return detector, calibration
 
 
 def _perturbation_columns(kind: Kind) -> list[int]:
@@ -306,6 +362,9 @@ class Model:
     calibration_scores: np.ndarray
     calibration_perturbation: np.ndarray
     sample_shape: tuple[int, int]
+    supervised: LinearScore | None = None
+    calibration_supervised: np.ndarray | None = None
+    labeller: LinearScore | None = None
 
     @property
     def reference(self):
@@ -346,6 +405,16 @@ class Model:
             if scores.ndim != 1 or scores.size == 0 or perturbation.shape != scores.shape:
                 raise ValueError("calibration scores must be non-empty lists of one length")
             rows, columns = representation["sample_shape"]
+            supervised = labeller = calibration_supervised = None
+            if "supervised" in detector:
+                supervised = LinearScore.from_json(detector["supervised"], n_features)
+                calibration_supervised = np.sort(
+                    np.asarray(document["calibration"]["supervised_scores"], dtype=np.float64)
+                )
+                if calibration_supervised.shape != scores.shape:
+                    raise ValueError("calibration supervised_scores must match the calibration scores")
+            if "labeller" in detector:
+                labeller = LinearScore.from_json(detector["labeller"], n_features)
         except ProfileError:
             raise
         except (KeyError, TypeError, ValueError) as error:
@@ -360,6 +429,9 @@ class Model:
             calibration_scores=scores,
             calibration_perturbation=perturbation,
             sample_shape=(int(rows), int(columns)),
+            supervised=supervised,
+            calibration_supervised=calibration_supervised,
+            labeller=labeller,
         )
 
     def read(self, path: str | os.PathLike, options: ReadOptions) -> Batch:
@@ -479,7 +551,9 @@ def _file_result(batch: Batch, model: Model, patches: list[SampleResult], level:
     perturbation_p = min(1.0, n * min(patch.perturbation_p_value for patch in patches))
     if p_value >= level:
         verdict = "real"
-    elif model.kind.perturbation_features and perturbation_p < level:
+    elif patches[worst].verdict == "adversarial" or (
+        model.labeller is None and model.kind.perturbation_features and perturbation_p < level
+    ):
         verdict = "adversarial"
     else:
         verdict = "gan"
@@ -509,8 +583,13 @@ def _results_from_features(
     z = model.standardiser.z_scores(features)
     scores = model.density.negative_log_likelihood(z)
     p_values = empirical_pvalue(scores, model.calibration_scores)
+    if model.supervised is not None:
+        # Two calibrated tests: the Bonferroni bound keeps the false-positive rate.
+        supervised_p = empirical_pvalue(model.supervised.decision(z), model.calibration_supervised)
+        p_values = np.minimum(1.0, 2.0 * np.minimum(p_values, supervised_p))
     columns = _perturbation_columns(model.kind)
     perturbation_p = empirical_pvalue(perturbation_score(z, columns), model.calibration_perturbation)
+    labels = model.labeller.decision(z) if model.labeller is not None else None
     names = model.kind.feature_names
     tails = model.standardiser.tail_shares(features)
 
@@ -518,6 +597,8 @@ def _results_from_features(
     for i, source in enumerate(sources):
         if p_values[i] >= level:
             verdict = "real"
+        elif labels is not None:
+            verdict = "adversarial" if labels[i] > 0 else "gan"
         elif columns and perturbation_p[i] < level:
             verdict = "adversarial"
         else:

@@ -232,3 +232,23 @@ def test_unreadable_file_is_error_record(tmp_path):
     result = run("batch", tmp_path, "--json")
 
     assert "permission denied" in json.loads(result.stdout.splitlines()[0])["error"]
+
+
+def test_fit_with_labelled_fakes_sharpens_profile(tmp_path):
+    output = tmp_path / "sharp.json"
+
+    fitted = run(
+        "fit", FIXTURES / "real", "-o", output,
+        "--gan", FIXTURES / "wgan-gp.npy", "--adversarial", FIXTURES / "fgsm-0.2.npy",
+    )
+    document = json.loads(output.read_text())
+    scored = run("score", FIXTURES / "lsgan.npy", FIXTURES / "fgsm-0.1.npy", "--profile", output, "--json")
+
+    assert fitted.exit_code == 0, fitted.output
+    assert set(document["detector"]) >= {"supervised", "labeller"}
+    assert document["detector"]["supervised_counts"] == {"gan": 256, "adversarial": 256}
+    assert len(document["calibration"]["supervised_scores"]) == document["training"]["n_calibration"]
+    records = json.loads(scored.stdout)["results"]
+    verdicts = [record["verdict"] for record in records]
+    assert verdicts[:256].count("gan") >= 250
+    assert verdicts[256:].count("adversarial") >= 250
