@@ -249,7 +249,8 @@ def score(
     summary = _summary(counts, False, level, chooser.sources())
     if as_json:
         document = {"results": [result.to_json() for result in results], "summary": summary}
-        _write_line(json.dumps(document, indent=1))
+        # No indent: json's C encoder only runs without one, ten times faster on large stacks.
+        _write_line(json.dumps(document))
     else:
         _render_table(results, evidence, summary)
     raise typer.Exit(_exit_code(results))
@@ -318,6 +319,7 @@ def batch(
     worst = EXIT_REAL
     interrupted = False
     bar = None
+    stop = _InterruptFlag()
     try:
         if show_progress:
             from rich.progress import Progress
@@ -337,11 +339,15 @@ def batch(
                 _write_line(json.dumps(result.to_json()))
             else:
                 _write_line(_batch_line(result, evidence))
+            if stop.requested:
+                break
     except KeyboardInterrupt:
-        interrupted = True
+        pass
     except BrokenPipeError:
         _quiet_broken_pipe()
     finally:
+        stop.restore()
+        interrupted = stop.requested
         if bar is not None:
             bar.stop()
 
@@ -359,6 +365,31 @@ def batch(
     except BrokenPipeError:
         _quiet_broken_pipe()
     raise typer.Exit(EXIT_INTERRUPTED if interrupted else worst)
+
+
+class _InterruptFlag:
+    """Turn the first Ctrl-C into a request to stop after the record being written.
+
+    A KeyboardInterrupt raised inside a write can cut a JSON line in half;
+    with the flag the loop stops between records. A second Ctrl-C raises
+    KeyboardInterrupt as usual, for a file that takes long to score.
+    """
+
+    def __init__(self) -> None:
+        import signal
+
+        self.requested = False
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)
 
 
 def _check_inputs_exist(paths: list[Path]) -> None:

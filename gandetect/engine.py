@@ -451,13 +451,13 @@ class Evidence:
     description: str
 
     def to_json(self) -> dict[str, Any]:
+        """The evidence item as JSON; the description is left out (``gandetect inspect`` lists them)."""
         return {
             "statistic": self.statistic,
             "value": self.value,
             "z": round(self.z, 4),
             "tail_share": self.tail_share,
             "reference_median": self.reference_median,
-            "description": self.description,
         }
 
 
@@ -593,6 +593,15 @@ def _results_from_features(
     names = model.kind.feature_names
     tails = model.standardiser.tail_shares(features)
 
+    # Plain Python lists: building 20-odd evidence items per sample from numpy
+    # scalars costs more than computing the statistics.
+    orders = np.argsort(-np.abs(z), axis=1, kind="stable").tolist()
+    feature_rows = np.where(np.isnan(features), np.nan, features).tolist()
+    z_rows = z.tolist()
+    tail_rows = tails.tolist()
+    medians = model.standardiser.median.tolist()
+    descriptions = [model.kind.descriptions[name] for name in names]
+
     results = []
     for i, source in enumerate(sources):
         if p_values[i] >= level:
@@ -603,17 +612,17 @@ def _results_from_features(
             verdict = "adversarial"
         else:
             verdict = "gan"
-        order = np.argsort(-np.abs(z[i]), kind="stable")
+        values, scores_i, tails_i = feature_rows[i], z_rows[i], tail_rows[i]
         evidence = [
             Evidence(
                 statistic=names[j],
-                value=None if np.isnan(features[i, j]) else float(features[i, j]),
-                z=float(z[i, j]),
-                tail_share=None if np.isnan(tails[i, j]) else float(tails[i, j]),
-                reference_median=float(model.standardiser.median[j]),
-                description=model.kind.descriptions[names[j]],
+                value=None if values[j] != values[j] else values[j],
+                z=scores_i[j],
+                tail_share=None if tails_i[j] != tails_i[j] else tails_i[j],
+                reference_median=medians[j],
+                description=descriptions[j],
             )
-            for j in order
+            for j in orders[i]
         ]
         results.append(
             SampleResult(
@@ -851,7 +860,7 @@ def describe_profile(model: Model) -> dict[str, Any]:
         "share_exact_0": float(reference.counts[0] / reference.total) if reference.levels[0] == 0 else 0.0,
         "share_exact_1": float(reference.counts[-1] / reference.total) if reference.levels[-1] == VALUE_GRID else 0.0,
         "mean_value": float((reference.values * reference.counts).sum() / reference.total),
-        "statistics": list(model.kind.feature_names),
+        "statistics": dict(model.kind.descriptions),
         "mixture_components": int(model.density.weights.size),
         "calibration_score_quantiles": {
             "50%": float(np.quantile(model.calibration_scores, 0.5)),
