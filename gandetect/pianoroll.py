@@ -149,7 +149,9 @@ def read_midi(
     pitches = np.array([note.pitch for note in notes])
     velocities = np.array([note.velocity for note in notes], dtype=np.float64)
     end_time = float(ends.max())
-    beats = midi.get_beats()
+    # A time signature restated at one tick (music21 does this once per part
+    # at written-out repeats) makes pretty_midi return beats of zero length.
+    beats = np.unique(midi.get_beats())
     if beats.size == 0:
         raise InputError(f"{source}: no beats could be derived from the tempo map")
     beat_length = min(float(np.diff(beats).min()) if beats.size > 1 else np.inf, 60.0 / float(np.max(tempi)))

@@ -203,3 +203,26 @@ def test_compare_duration_ks_matches_scipy():
 
     assert row["duration_ks_statistic"] == pytest.approx(expected.statistic, abs=1e-12)
     assert row["duration_p_value"] == pytest.approx(expected.pvalue, abs=1e-12)
+
+
+def test_restated_time_signature_gives_no_empty_beats(tmp_path):
+    # music21 restates the time signature at one tick once per part at repeats;
+    # pretty_midi then returns zero-length beats.
+    midi = mido.MidiFile(ticks_per_beat=480, type=1)
+    meta = mido.MidiTrack()
+    meta.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    for delay in (960, 0, 0):
+        meta.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=delay))
+    midi.tracks.append(meta)
+    track = mido.MidiTrack()
+    track.append(mido.Message("note_on", note=60, velocity=127, time=0))
+    track.append(mido.Message("note_off", note=60, velocity=0, time=1920))
+    midi.tracks.append(track)
+    path = tmp_path / "restated.mid"
+    midi.save(path)
+
+    roll, _ = read_midi(path)
+
+    # Four beats at 120 BPM: 16 steps, all on.
+    assert roll.shape == (64, 16)
+    np.testing.assert_array_equal(roll[60 - 24], np.ones(16))
