@@ -6,7 +6,7 @@ one array ``samples``, the values unchanged) keeping the first N samples,
 and deletes the .npy, so that the fixtures stay a few MB in all. Run it
 after the scripts that make the fixtures.
 
-    python scripts/pack_fixtures.py
+    python scripts/pack_fixtures.py [mnist] [bach] [speech]
 """
 
 from __future__ import annotations
@@ -35,7 +35,14 @@ KEEP = {
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", help="Fixture folders to pack (mnist, bach, speech); default: all.")
+    arguments = parser.parse_args()
     for name, keep in KEEP.items():
+        if arguments.folders and name.split("/")[0] not in arguments.folders:
+            continue
         source = ROOT / "fixtures" / name
         if not source.exists():
             print(f"skipped {source}: not found")

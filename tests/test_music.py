@@ -177,7 +177,7 @@ def test_note_durations_by_hand():
 
 
 def test_compare_on_fixtures_orders_sets():
-    sets = [FIXTURES / "real-heldout", FIXTURES / "wgan-gp.npy", FIXTURES / "bernoulli.npy"]
+    sets = [FIXTURES / "real-heldout", FIXTURES / "wgan-gp.npz", FIXTURES / "bernoulli.npz"]
 
     result = runner.invoke(app, ["compare", *map(str, sets), "--kind", "pianoroll", "--json"])
 
@@ -190,14 +190,14 @@ def test_compare_on_fixtures_orders_sets():
 
 
 def test_compare_duration_ks_matches_scipy():
-    result = runner.invoke(app, ["compare", str(FIXTURES / "wgan-gp.npy"), "--kind", "pianoroll", "--json"])
+    result = runner.invoke(app, ["compare", str(FIXTURES / "wgan-gp.npz"), "--kind", "pianoroll", "--json"])
     row = json.loads(result.stdout)["sets"][0]
 
     from gandetect.profile import load_bundled_profile
 
     reference = load_bundled_profile("pianoroll").document["reference"]
     pooled_reference = DurationReference(reference["durations"], reference["duration_counts"]).pooled_values()
-    samples = np.load(FIXTURES / "wgan-gp.npy")
+    samples = np.load(FIXTURES / "wgan-gp.npz")["samples"]
     durations = np.concatenate([note_durations(sample) for sample in samples])
     expected = ks_2samp(durations, pooled_reference)
 

@@ -133,7 +133,7 @@ def test_bad_audio_raises_one_line_errors(tmp_path):
 
 
 def test_compare_orders_fixture_sets():
-    sets = [FIXTURES / "real-heldout", FIXTURES / "wgan-gp.npy", FIXTURES / "exponential.npy"]
+    sets = [FIXTURES / "real-heldout", FIXTURES / "wgan-gp.npz", FIXTURES / "exponential.npz"]
 
     result = runner.invoke(app, ["compare", *map(str, sets), "--kind", "melspec", "--json"])
 
