@@ -20,7 +20,7 @@ from gandetect.statistics import ValueReference
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mnist"
 REAL_PNG = FIXTURES / "real" / "0000.png"
 LSGAN_PNG = FIXTURES / "lsgan" / "0000.png"
-LSGAN_NPY = FIXTURES / "lsgan.npy"
+LSGAN_NPY = FIXTURES / "lsgan.npz"
 
 runner = CliRunner()
 
@@ -173,13 +173,13 @@ def test_compare_matches_scipy_on_pooled_values():
 
 
 def test_compare_table_shape():
-    names = ["real-heldout.npz", "lsgan.npy", "wgan-gp.npy", "fgsm-0.1.npy", "fgsm-0.2.npy", "fgsm-0.3.npy", "bernoulli"]
+    names = ["real-heldout.npz", "lsgan.npz", "wgan-gp.npz", "fgsm-0.1.npz", "fgsm-0.2.npz", "fgsm-0.3.npz", "bernoulli"]
     result = run("compare", *(FIXTURES / name for name in names), "--json")
 
     rows = dict(zip(names, json.loads(result.stdout)["sets"]))
     assert rows["real-heldout.npz"]["ks_statistic"] < 0.01
-    assert rows["lsgan.npy"]["ks_statistic"] > 0.5
-    assert rows["wgan-gp.npy"]["ks_statistic"] > 0.5
+    assert rows["lsgan.npz"]["ks_statistic"] > 0.5
+    assert rows["wgan-gp.npz"]["ks_statistic"] > 0.5
     largest_jsd = max(rows, key=lambda name: rows[name]["jsd"])
     assert largest_jsd.startswith("fgsm")
 
@@ -239,10 +239,10 @@ def test_fit_with_labelled_fakes_sharpens_profile(tmp_path):
 
     fitted = run(
         "fit", FIXTURES / "real", "-o", output,
-        "--gan", FIXTURES / "wgan-gp.npy", "--adversarial", FIXTURES / "fgsm-0.2.npy",
+        "--gan", FIXTURES / "wgan-gp.npz", "--adversarial", FIXTURES / "fgsm-0.2.npz",
     )
     document = json.loads(output.read_text())
-    scored = run("score", FIXTURES / "lsgan.npy", FIXTURES / "fgsm-0.1.npy", "--profile", output, "--json")
+    scored = run("score", FIXTURES / "lsgan.npz", FIXTURES / "fgsm-0.1.npz", "--profile", output, "--json")
 
     assert fitted.exit_code == 0, fitted.output
     assert set(document["detector"]) >= {"supervised", "labeller"}

@@ -17,13 +17,20 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mnist"
 # (set, minimum share flagged, minimum share of the flagged labelled adversarial)
 EXPECTED = {
     "real-heldout.npz": (None, None),
-    "lsgan.npy": (0.99, None),
-    "wgan-gp.npy": (0.99, None),
+    "real-shift/": (None, None),
+    "real-jpeg85/": (None, None),
+    "laundered/": (None, None),
+    "mlp-gan.npz": (0.95, None),
+    "mlp-gan/": (0.95, None),
+    "fgsm-0.05.npz": (0.95, 0.90),
+    "pgd-0.1.npz": (0.95, 0.90),
+    "lsgan.npz": (0.99, None),
+    "wgan-gp.npz": (0.99, None),
     "lsgan/": (0.95, None),
     "wgan-gp/": (0.95, None),
-    "fgsm-0.1.npy": (0.98, 0.95),
-    "fgsm-0.2.npy": (0.98, 0.95),
-    "fgsm-0.3.npy": (0.98, 0.95),
+    "fgsm-0.1.npz": (0.98, 0.95),
+    "fgsm-0.2.npz": (0.98, 0.95),
+    "fgsm-0.3.npz": (0.98, 0.95),
     "bernoulli/": (0.99, None),
 }
 
@@ -59,6 +66,12 @@ def test_real_digits_rarely_flagged(rates):
     assert flagged <= 0.02
 
 
+def test_shifted_real_digits_rarely_flagged(rates):
+    _, flagged, _ = rates["real-shift/"]
+
+    assert flagged <= 0.02
+
+
 @pytest.mark.parametrize("name", [name for name, (minimum, _) in EXPECTED.items() if minimum])
 def test_fakes_flagged(rates, name):
     _, flagged, _ = rates[name]
@@ -73,7 +86,7 @@ def test_fgsm_labelled_adversarial(rates, name):
     assert adversarial >= EXPECTED[name][1]
 
 
-@pytest.mark.parametrize("name", ["lsgan.npy", "wgan-gp.npy", "lsgan/", "wgan-gp/"])
+@pytest.mark.parametrize("name", ["lsgan.npz", "wgan-gp.npz", "mlp-gan.npz", "lsgan/", "wgan-gp/", "mlp-gan/", "laundered/"])
 def test_gan_labelled_gan(rates, name):
     _, _, adversarial = rates[name]
 

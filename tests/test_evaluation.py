@@ -33,9 +33,9 @@ def small_sets(tmp_path_factory):
     for path in sorted((FIXTURES / "real").glob("*.png"))[:40]:
         (real / path.name).write_bytes(path.read_bytes())
     gan = folder / "gan.npy"
-    np.save(gan, np.load(FIXTURES / "wgan-gp.npy")[:6])
+    np.save(gan, np.load(FIXTURES / "wgan-gp.npz")["samples"][:6])
     adversarial = folder / "fgsm.npy"
-    np.save(adversarial, np.load(FIXTURES / "fgsm-0.1.npy")[:4])
+    np.save(adversarial, np.load(FIXTURES / "fgsm-0.1.npz")["samples"][:4])
     return real, gan, adversarial
 
 
