@@ -100,9 +100,9 @@ def read_audio(
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as error:
         raise InputError(f"{source}: damaged audio data ({_first_line(error)})") from None
     if data.shape[0] == 0:
-        raise InputError(f"{source}: holds no audio samples")
+        raise InputError(f"{source}: contains no audio samples")
     if not np.isfinite(data).all():
-        raise InputError(f"{source}: holds NaN or infinite samples")
+        raise InputError(f"{source}: contains NaN or infinite samples")
 
     notes = []
     clipped = float((np.abs(data) >= 0.999).mean())

@@ -212,7 +212,7 @@ def fit(
 
 
 def _guess_kind(paths: list[Path]) -> str:
-    """The kind of the first file under ``paths``; image when none decides it."""
+    """Return the kind of the first file under ``paths``, or image when no file decides it."""
     from gandetect.engine import iter_input_files
     from gandetect.kinds import kind_for_path
 

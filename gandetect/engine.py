@@ -679,7 +679,7 @@ class ProfileChooser:
         return frozenset().union(*(kind.suffixes for kind in KINDS.values()))
 
     def for_path(self, path: str | os.PathLike) -> Model:
-        """The model for one file (bundled profiles load on first use)."""
+        """Return the model for one file, loading a bundled profile on first use."""
         from gandetect.kinds import kind_for_path
         from gandetect.profile import load_bundled_profile
 
@@ -691,7 +691,7 @@ class ProfileChooser:
         return self.models[name]
 
     def for_set(self, path: str | os.PathLike) -> Model:
-        """The model for a set: a file, or a folder judged by its first file."""
+        """Return the model for a set: a file, or a folder judged by its first file."""
         if self.fixed is not None or not os.path.isdir(path):
             return self.for_path(path)
         for file_path, _ in iter_input_files([path], self.suffixes):

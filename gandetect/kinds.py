@@ -57,12 +57,12 @@ class ReferenceAccumulator:
 
 @dataclass
 class Context:
-    """What a kind's statistics need from a profile: the reference value distribution."""
+    """Reference data that a kind's statistics need from a profile: the value distribution."""
 
     values: ValueReference
 
     def for_reference_samples(self) -> "Context":
-        """The context for computing statistics of the reference samples themselves."""
+        """Return the context for computing statistics of the reference samples themselves."""
         return self
 
 
@@ -215,7 +215,7 @@ class PianoRollContext(Context):
     pitch_low: int = 24
 
     def for_reference_samples(self) -> "PianoRollContext":
-        """The context for the reference pieces themselves: transitions seen in one piece only do not count."""
+        """Return the context for the reference pieces themselves, where transitions seen in one piece only do not count."""
         return PianoRollContext(self.values, self.shared_transitions, self.shared_transitions, self.durations, self.pitch_low)
 
 

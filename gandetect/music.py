@@ -119,7 +119,7 @@ class TransitionReference:
         return ~np.isin(transitions(states), self.codes, assume_unique=False)
 
     def locate(self, states: np.ndarray, limit: int = 20) -> list[Violation]:
-        """The first ``limit`` violations of a state sequence, with step and note names."""
+        """Locate the first ``limit`` violations of a state sequence, with step and note names."""
         states = np.asarray(states, dtype=np.int64)
         steps = np.flatnonzero(self.violations(states))[:limit]
         return [Violation(int(t), state_names(int(states[t])), state_names(int(states[t + 1]))) for t in steps]
@@ -158,5 +158,5 @@ class DurationReference:
         return np.concatenate([[0.0], self.cdf])[index]
 
     def pooled_values(self) -> np.ndarray:
-        """Every reference duration, expanded from the counts."""
+        """Expand the counts to every reference duration."""
         return np.repeat(self.durations, self.counts)
