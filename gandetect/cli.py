@@ -66,6 +66,13 @@ KindOption = Annotated[
         help="Read images and arrays as image, pianoroll or melspec (MIDI and audio files decide their own kind); default: image, or the profile's kind.",
     ),
 ]
+MaxSecondsOption = Annotated[
+    float, typer.Option("--max-seconds", help="Reject audio files whose header declares more seconds than this.")
+]
+MaxNotesOption = Annotated[int, typer.Option("--max-notes", help="Reject MIDI files with more notes than this.")]
+MaxStepsOption = Annotated[
+    int, typer.Option("--max-steps", help="Reject MIDI files longer than this many 16th-note steps.")
+]
 EvidenceOption = Annotated[
     int, typer.Option("--evidence", help="Number of statistics shown per sample in the table.")
 ]
@@ -76,7 +83,16 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
-def _read_options(value_range: str, npz_key: str | None, sample_shape: str | None, max_pixels: int, max_elements: int):
+def _read_options(
+    value_range: str,
+    npz_key: str | None,
+    sample_shape: str | None,
+    max_pixels: int,
+    max_elements: int,
+    max_seconds: float,
+    max_notes: int,
+    max_steps: int,
+):
     from gandetect.kinds import ReadOptions
 
     shape = None
@@ -88,14 +104,17 @@ def _read_options(value_range: str, npz_key: str | None, sample_shape: str | Non
         except ValueError:
             raise UsageError(f"invalid --sample-shape {sample_shape!r}; write ROWSxCOLUMNS, e.g. 28x28") from None
         shape = (rows, columns)
-    if max_pixels <= 0 or max_elements <= 0:
-        raise UsageError("--max-pixels and --max-array-elements must be positive")
+    if min(max_pixels, max_elements, max_seconds, max_notes, max_steps) <= 0:
+        raise UsageError("--max-pixels, --max-array-elements, --max-seconds, --max-notes and --max-steps must be positive")
     return ReadOptions(
         value_range=value_range,
         npz_key=npz_key,
         sample_shape=shape,
         max_pixels=max_pixels,
         max_array_elements=max_elements,
+        max_seconds=max_seconds,
+        max_notes=max_notes,
+        max_steps=max_steps,
     )
 
 
@@ -173,6 +192,9 @@ def fit(
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
     """Fit a profile from real files (images, arrays, MIDI or audio) and write it atomically."""
     from gandetect.engine import fit_profile
@@ -184,7 +206,9 @@ def fit(
     if pitch_count is not None:
         representation["pitch_count"] = pitch_count
     try:
-        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
         if kind is None:
             kind = _guess_kind(paths)
         document = fit_profile(
@@ -234,12 +258,17 @@ def score(
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
     """Give each file, or each sample of a stack, a verdict with its p-value and evidence."""
     from gandetect.engine import score_paths
 
     try:
-        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
         chooser = _chooser(profile, kind)
         results = list(score_paths(files, chooser, level=level, read_options=options))
     except GandetectError as error:
@@ -300,6 +329,9 @@ def batch(
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
     progress: Annotated[
         Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr; default: when stderr is a terminal.")
     ] = None,
@@ -308,7 +340,9 @@ def batch(
     from gandetect.engine import iter_input_files, score_paths
 
     try:
-        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
         chooser = _chooser(profile, kind)
         _check_inputs_exist(folders)
     except GandetectError as error:
@@ -434,12 +468,17 @@ def compare(
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
     """Compare each set's pooled values with the profile: KS statistic, p-value, JSD, and per kind violations or moments."""
     from gandetect.engine import compare_set
 
     try:
-        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
         chooser = _chooser(profile, kind)
         _check_inputs_exist(paths)
         pairs = []
@@ -537,6 +576,9 @@ def evaluate_command(
     sample_shape: SampleShapeOption = None,
     max_pixels: MaxPixelsOption = 1 << 24,
     max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
     """Measure detection quality on labelled sets: confusion, flagged shares, ROC AUC, rates at 1% and 5% FPR."""
     from gandetect.engine import score_paths
@@ -546,7 +588,9 @@ def evaluate_command(
     labelled += [("gan", path) for path in gan or []]
     labelled += [("adversarial", path) for path in adversarial or []]
     try:
-        options = _read_options(value_range, npz_key, sample_shape, max_pixels, max_array_elements)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
         chooser = _chooser(profile, kind)
         _check_inputs_exist([path for _, path in labelled])
         sets = collect(

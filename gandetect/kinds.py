@@ -38,6 +38,8 @@ class ReadOptions:
     max_pixels: int = 1 << 24
     max_array_elements: int = 1 << 28
     max_seconds: float = 3600.0
+    max_notes: int = 1 << 20
+    max_steps: int = 1 << 20
 
 
 class ReferenceAccumulator:
@@ -302,7 +304,7 @@ class PianoRollKind(Kind):
         patch_steps = int(representation["patch_steps"])
         if suffix in (".mid", ".midi"):
             _check_readable(path, source)
-            roll, notes = read_midi(path, grid)
+            roll, notes = read_midi(path, grid, max_steps=options.max_steps, max_notes=options.max_notes)
             if roll.shape[1] % patch_steps:
                 notes.append(
                     f"{roll.shape[1]} steps cut into patches of {patch_steps}; "
