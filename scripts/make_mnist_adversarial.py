@@ -15,7 +15,8 @@ cross-entropy loss against the true label:
   and onto [0, 1]. Written to ``fixtures/mnist/pgd-0.1.npy``.
 
 Every output is float32 (256, 28, 28) in [0, 1], exactly as the attack produced
-it. The script prints the classifier's accuracy on each set.
+it, and pack_fixtures.py then compresses each into the committed ``.npz``. The
+script prints the classifier's accuracy on each set.
 
 Run from the repository root:
 

@@ -2,18 +2,20 @@
 
 Reads only files under ``fixtures/mnist/`` and writes:
 
-- ``laundered/``: the lsgan, wgan-gp and mlp-gan float samples mapped to [0, 1],
-  with values below 0.05 set to exactly 0 and values above 0.95 set to exactly 1,
-  then quantised to 8 bits with ``round(x * 255)``. Named ``lsgan-0000.png``,
-  ``wgan-gp-0000.png`` and ``mlp-gan-0000.png`` onwards, 256 per model.
+- ``laundered/``: the lsgan, wgan-gp and mlp-gan float samples, read from the
+  ``samples`` array of ``NAME.npz`` that pack_fixtures.py writes. Each is mapped
+  to [0, 1], values below 0.05 become exactly 0 and values above 0.95 exactly 1,
+  and the result is quantised to 8 bits with ``round(x * 255)``. The files are
+  named ``lsgan-0000.png``, ``wgan-gp-0000.png`` and ``mlp-gan-0000.png``
+  onwards, 256 per model.
 - ``real-jpeg85/``: each PNG in ``real/`` encoded as a grayscale JPEG of quality
   85 with pillow, decoded again and written back as an 8-bit PNG, so the PNG
   contains the JPEG artefacts. Same names as ``real/``.
 - ``real-shift/``: each PNG in ``real/`` shifted right by one pixel. The
   rightmost column is dropped and the new leftmost column is 0. Same names.
 
-Run from the repository root after the other make_/train_ scripts. It takes a
-few seconds and needs numpy and pillow but not torch:
+Run from the repository root after the other make_/train_ scripts and
+pack_fixtures.py. It takes a few seconds and needs numpy and pillow but not torch:
 
     python scripts/make_mnist_processed.py
 """
@@ -61,7 +63,8 @@ def main():
     fixtures = mnist_common.FIXTURES_DIR
 
     for name, value_range in GENERATOR_RANGES.items():
-        samples = np.load(fixtures / f"{name}.npy", allow_pickle=False)
+        with np.load(fixtures / f"{name}.npz", allow_pickle=False) as packed:
+            samples = packed["samples"]
         mnist_common.write_png_folder(fixtures / "laundered", launder(samples, value_range), prefix=f"{name}-")
         print(f"laundered: wrote {len(samples)} {name} PNGs")
 

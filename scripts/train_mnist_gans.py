@@ -12,6 +12,7 @@ Outputs for each model M:
 
 - ``fixtures/mnist/M.npy``: float32 (256, 28, 28), the raw tanh output in [-1, 1]
   of the generator in eval mode for a fixed-seed batch of latent vectors.
+  pack_fixtures.py then compresses it into ``M.npz``, the committed form.
 - ``fixtures/mnist/M/0000.png`` onwards: the same 256 samples as 8-bit grayscale
   PNGs with value ``round((x + 1) / 2 * 255)``.
 - ``build/M-generator.pt`` (generator state_dict) and ``build/M-grid.png``

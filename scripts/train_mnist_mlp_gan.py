@@ -18,6 +18,7 @@ Outputs:
 
 - ``fixtures/mnist/mlp-gan.npy``: float32 (256, 28, 28), the sigmoid output for a
   fixed-seed batch of latent vectors, exactly as the generator produced it.
+  pack_fixtures.py then compresses it into ``mlp-gan.npz``, the committed form.
 - ``fixtures/mnist/mlp-gan/0000.png`` onwards: the same samples as 8-bit
   grayscale PNGs with value ``round(x * 255)``.
 - ``build/mlp-gan-generator.pt`` (generator state_dict) and
