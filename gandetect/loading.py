@@ -262,7 +262,7 @@ def _as_stack(
     """Return the array as (n, rows, columns) and whether the input was a stack."""
     if array.dtype.kind not in "biuf":
         raise InputError(
-            f"{source}: array dtype {array.dtype} is not numeric; "
+            f"{source}: array dtype {array.dtype} is not supported; "
             "store samples as bool, integer or float"
         )
     if sample_shape is not None:

@@ -204,7 +204,7 @@ def _bad_inputs(tmp_path, digit):
         (huge_path, "above the cap"),
         (truncated_npy, "damaged or truncated .npy data"),
         (range_path, r"values span \[-5, 300\]"),
-        (text_path, "not numeric"),
+        (text_path, "is not supported"),
         (several, "several arrays"),
         (bad_zip, "not a valid .npz file"),
         (empty_zip, "holds no arrays"),
