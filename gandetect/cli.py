@@ -200,6 +200,8 @@ def fit(
     from gandetect.engine import fit_profile
     from gandetect.profile import save_profile
 
+    if not 0 <= seed < 2**32:
+        _fail(f"invalid --seed {seed}; use an integer from 0 to 4294967295")
     representation = {}
     if pitch_low is not None:
         representation["pitch_low"] = pitch_low
@@ -233,6 +235,14 @@ def fit(
         f"({training['n_reference']} reference, {training['n_calibration']} calibration)",
         err=True,
     )
+    floor = 1.0 / (training["n_calibration"] + 1)
+    if floor >= 0.01:
+        typer.echo(
+            f"gandetect: warning: with {training['n_calibration']} calibration samples the smallest "
+            f"empirical p-value is {floor:.3f}; at level 0.01 only samples beyond every calibration "
+            "score (the extrapolated tail) can be flagged; fit on more real samples",
+            err=True,
+        )
 
 
 def _guess_kind(paths: list[Path]) -> str:
@@ -270,9 +280,12 @@ def score(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
         chooser = _chooser(profile, kind)
+        _check_inputs_exist(files)
         results = list(score_paths(files, chooser, level=level, read_options=options))
     except GandetectError as error:
         _fail(str(error))
+    if not results:
+        _fail(f"no supported files found in {', '.join(os.fsdecode(path) for path in files)}")
 
     counts = Counter(result.verdict or "error" for result in results if result.counted)
     summary = _summary(counts, False, level, chooser.sources())
@@ -312,7 +325,8 @@ def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None
     console.print(
         f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
         f"{summary['adversarial']} adversarial, {summary['errors']} errors "
-        f"(level {summary['level']}, profile {', '.join(summary['profiles']) or '-'})"
+        f"(level {summary['level']}, profile {', '.join(summary['profiles']) or '-'})",
+        markup=False,
     )
 
 
@@ -359,7 +373,11 @@ def batch(
             from rich.progress import Progress
 
             files = list(iter_input_files(folders, chooser.suffixes))
-            bar = Progress(console=_stderr_console(), transient=True)
+            # Rich redirects stdout into its console by default, which would send
+            # the records to the terminal instead of the pipe or file.
+            bar = Progress(
+                console=_stderr_console(), transient=True, redirect_stdout=False, redirect_stderr=False
+            )
             bar.start()
             task = bar.add_task("scoring", total=len(files))
             paths = _advance_each(files, bar, task)
@@ -378,7 +396,7 @@ def batch(
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:
-        _quiet_broken_pipe()
+        _quiet_broken_pipe(worst)
     finally:
         stop.restore()
         interrupted = stop.requested
@@ -386,6 +404,8 @@ def batch(
             bar.stop()
 
     summary = _summary(counts, interrupted, level, chooser.sources())
+    if not interrupted and sum(counts.values()) == 0:
+        _fail(f"no supported files found in {', '.join(os.fsdecode(path) for path in folders)}")
     try:
         if as_json:
             _write_line(json.dumps(summary))
@@ -397,7 +417,7 @@ def batch(
                 err=True,
             )
     except BrokenPipeError:
-        _quiet_broken_pipe()
+        _quiet_broken_pipe(worst)
     raise typer.Exit(EXIT_INTERRUPTED if interrupted else worst)
 
 
@@ -450,11 +470,14 @@ def _batch_line(result, evidence_count: int) -> str:
     return f"{result.path}\t{result.verdict}\t{_format_p(result.p_value)}\t{_evidence_text(result, evidence_count)}"
 
 
-def _quiet_broken_pipe() -> None:
-    """Stop quietly when the reader of stdout has gone, as `| head -1` does."""
+def _quiet_broken_pipe(code: int = EXIT_REAL) -> None:
+    """Stop quietly when the reader of stdout has gone, as `| head -1` does.
+
+    ``code`` is the exit code of the results written so far.
+    """
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    raise typer.Exit(EXIT_REAL)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -515,7 +538,7 @@ def _render_comparison(pairs) -> None:
         groups.setdefault(model.profile.source, []).append((model, row))
     for source, members in groups.items():
         model = members[0][0]
-        table = Table(title=f"pooled values against {source}")
+        table = Table(title=f"pooled values against {escape(source)}")
         for column in ("set", "samples", "KS statistic", "p-value", "JSD"):
             table.add_column(column, justify="left" if column == "set" else "right", overflow="fold")
         reference_samples = model.profile.document["training"]["n_reference"]
@@ -618,7 +641,7 @@ def _render_evaluation(report: dict[str, Any]) -> None:
     def share(value) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    table = Table(title=f"detection at level {report['level']} against {report['profile']}")
+    table = Table(title=f"detection at level {report['level']} against {escape(report['profile'])}")
     for column in ("class", "set", "n", "real", "gan", "adv.", "errors", "flagged", "adv./flagged",
                    "ROC AUC", "AP", "det. @1% FPR", "det. @5% FPR"):
         table.add_column(column, justify="left" if column in ("class", "set") else "right", overflow="fold")
@@ -644,7 +667,8 @@ def _render_evaluation(report: dict[str, Any]) -> None:
     console.print(table)
     console.print(
         f"measured false-positive rate on the real sets: {share(overall['false_positive_rate'])} "
-        f"at level {report['level']}"
+        f"at level {report['level']}",
+        markup=False,
     )
 
 
@@ -661,11 +685,7 @@ def inspect(
     from gandetect.profile import load_bundled_profile, load_profile
 
     try:
-        name = str(profile)
-        if name == "bundled" or name.startswith("bundled:"):
-            loaded = load_bundled_profile(name.partition(":")[2] or "image")
-        else:
-            loaded = load_profile(profile)
+        loaded = load_bundled_profile("image") if str(profile) == "bundled" else load_profile(profile)
         summary = describe_profile(Model.from_profile(loaded))
     except GandetectError as error:
         _fail(str(error))
@@ -676,12 +696,20 @@ def inspect(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"profile {loaded.source}", show_header=False)
+    table = Table(title=f"profile {_plain(loaded.source)}", show_header=False)
     table.add_column("field")
     table.add_column("value", overflow="fold")
+    from rich.markup import escape
+
     for key, value in summary.items():
-        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+        table.add_row(key, escape(value if isinstance(value, str) else json.dumps(value)))
     Console().print(table)
+
+
+def _plain(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def _version_callback(value: bool) -> None:

@@ -289,6 +289,8 @@ class PianoRollKind(Kind):
             "pitch_low": grid.pitch_low,
             "pitch_count": grid.pitch_count,
             "patch_steps": PATCH_STEPS,
+            # Score encodings carry no dynamics: a sounding note is 1 whatever its velocity.
+            "note_values": "binary",
         }
 
     def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
@@ -304,7 +306,13 @@ class PianoRollKind(Kind):
         patch_steps = int(representation["patch_steps"])
         if suffix in (".mid", ".midi"):
             _check_readable(path, source)
-            roll, notes = read_midi(path, grid, max_steps=options.max_steps, max_notes=options.max_notes)
+            roll, notes = read_midi(
+                path,
+                grid,
+                max_steps=options.max_steps,
+                max_notes=options.max_notes,
+                note_values=representation.get("note_values", "velocity"),
+            )
             if roll.shape[1] % patch_steps:
                 notes.append(
                     f"{roll.shape[1]} steps cut into patches of {patch_steps}; "

@@ -93,6 +93,7 @@ def read_midi(
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
     max_notes: int = DEFAULT_MAX_NOTES,
+    note_values: str = "velocity",
 ) -> tuple[np.ndarray, list[str]]:
     """Read a MIDI file into a piano roll on the file's own 16th-note grid.
 
@@ -100,12 +101,14 @@ def read_midi(
     roll is filled, because truncating times (as ``get_piano_roll`` does)
     drops a column for a note at 0.12499 s on a 0.125 s grid. A note
     shorter than half a step still fills one step. Where notes of one pitch
-    overlap, the louder velocity wins.
+    overlap, the louder velocity wins. With ``note_values="binary"`` every
+    sounding note is 1.0 whatever its velocity, for data whose velocities
+    carry no meaning (most score encodings, such as chorales).
 
     Returns
     -------
     roll : np.ndarray of shape (grid.pitch_count, steps), float64 in [0, 1]
-        velocity / 127 per cell.
+        velocity / 127 per cell, or 1 for a sounding note when binary.
     notes : list of str
         Conversions applied (drum tracks left out).
 
@@ -147,7 +150,11 @@ def read_midi(
     starts = np.array([note.start for note in notes])
     ends = np.array([note.end for note in notes])
     pitches = np.array([note.pitch for note in notes])
+    if note_values not in ("velocity", "binary"):
+        raise ValueError(f"note_values must be 'velocity' or 'binary', not {note_values!r}")
     velocities = np.array([note.velocity for note in notes], dtype=np.float64)
+    if note_values == "binary":
+        velocities = np.where(velocities > 0, 127.0, 0.0)
     end_time = float(ends.max())
     # A time signature restated at one tick (music21 does this once per part
     # at written-out repeats) makes pretty_midi return beats of zero length.

@@ -102,20 +102,25 @@ def load_profile(path: str | os.PathLike) -> Profile:
         fails its checksum.
     """
     source = os.fsdecode(path)
+    if source.startswith("bundled:"):
+        return _load_bundled_by_name(source.partition(":")[2])
     try:
-        size = os.stat(path).st_size
-        if size > MAX_PROFILE_BYTES:
-            raise ProfileError(
-                f"{source}: profile is {size} bytes, above the cap of {MAX_PROFILE_BYTES}"
-            )
+        if not os.path.isfile(path):
+            if os.path.isdir(path):
+                raise ProfileError(f"{source}: is a directory, not a profile file")
+            if os.path.exists(path):
+                raise ProfileError(f"{source}: not a regular file; give a profile JSON file")
         with open(path, "rb") as stream:
-            raw = stream.read()
+            # Read one byte past the cap, so that a pipe or a growing file cannot exhaust memory.
+            raw = stream.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
         raise ProfileError(f"{source}: profile not found") from None
     except IsADirectoryError:
         raise ProfileError(f"{source}: is a directory, not a profile file") from None
     except OSError as error:
         raise ProfileError(f"{source}: cannot read profile ({error.strerror or error})") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"{source}: profile is larger than the cap of {MAX_PROFILE_BYTES} bytes")
     return Profile(parse_profile(raw, source), source)
 
 
@@ -126,6 +131,16 @@ def load_bundled_profile(kind: str) -> Profile:
         raise ProfileError(f"no bundled profile for kind {kind!r}; fit one with 'gandetect fit'")
     raw = resources.files("gandetect").joinpath("data", name).read_bytes()
     return Profile(parse_profile(raw, f"bundled:{name}"), f"bundled:{name}")
+
+
+def _load_bundled_by_name(name: str) -> Profile:
+    """Load a bundled profile named by kind (``image``) or file (``mnist.json``)."""
+    by_file = {file: kind for kind, file in BUNDLED_PROFILES.items()}
+    kind = by_file.get(name, name)
+    if kind not in BUNDLED_PROFILES:
+        choices = ", ".join(f"bundled:{kind}" for kind in BUNDLED_PROFILES)
+        raise ProfileError(f"bundled:{name}: no such bundled profile; use one of {choices}")
+    return load_bundled_profile(kind)
 
 
 def parse_profile(raw: bytes, source: str) -> dict[str, Any]:

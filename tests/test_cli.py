@@ -108,7 +108,7 @@ def test_damaged_profile_is_one_line_error(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (("score", "missing.png"), "missing.png: file not found"),
+        (("score", "missing.png"), "missing.png: no such file or folder"),
         (("score", REAL_PNG, "--level", "1.5"), "level 1.5 is outside (0, 1)"),
         (("score", REAL_PNG, "--sample-shape", "28by28"), "invalid --sample-shape '28by28'"),
         (("batch", "no-such-folder"), "no-such-folder: no such file or folder"),
@@ -252,3 +252,53 @@ def test_fit_with_labelled_fakes_sharpens_profile(tmp_path):
     verdicts = [record["verdict"] for record in records]
     assert verdicts[:256].count("gan") >= 250
     assert verdicts[256:].count("adversarial") >= 250
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    result = run("batch", tmp_path, "--json")
+
+    assert result.exit_code == 2
+    assert f"no supported files found in {tmp_path}" in result.output
+
+
+def test_closed_pipe_keeps_flag_exit_code():
+    command = f"{sys.executable} -m gandetect batch {LSGAN_NPY} --json | head -1 > /dev/null; echo ${{PIPESTATUS[0]}}"
+    completed = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+
+    assert completed.stdout.strip() == "1"
+
+
+def test_profile_from_device_is_rejected(tmp_path):
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+
+    result = run("score", REAL_PNG, "--profile", link)
+
+    assert result.exit_code == 2
+    assert "not a regular file" in result.output
+
+
+def test_bundled_profile_by_name():
+    by_kind = run("score", REAL_PNG, "--profile", "bundled:image", "--json")
+    by_file = run("score", REAL_PNG, "--profile", "bundled:mnist.json", "--json")
+
+    assert by_kind.exit_code == 0
+    assert by_file.exit_code == 0
+    assert json.loads(by_kind.stdout)["summary"]["profiles"] == ["bundled:mnist.json"]
+
+
+def test_markup_in_description_is_shown_literally(tmp_path):
+    output = tmp_path / "profile.json"
+    run("fit", FIXTURES / "real", "-o", output, "--description", "[/red] digits [v2]")
+
+    result = run("inspect", output)
+
+    assert result.exit_code == 0, result.output
+    assert "[/red] digits [v2]" in result.stdout
+
+
+def test_negative_seed_is_usage_error():
+    result = run("fit", FIXTURES / "real", "-o", "unused.json", "--seed", "-1")
+
+    assert result.exit_code == 2
+    assert "invalid --seed -1" in result.output

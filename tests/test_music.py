@@ -226,3 +226,20 @@ def test_restated_time_signature_gives_no_empty_beats(tmp_path):
     # Four beats at 120 BPM: 16 steps, all on.
     assert roll.shape == (64, 16)
     np.testing.assert_array_equal(roll[60 - 24], np.ones(16))
+
+
+def test_soft_velocities_read_as_sounding_notes(tmp_path):
+    loud = _write_midi(tmp_path / "loud.mid", [(60, 0.0, 0.5), (64, 0.5, 1.0)])
+    soft = tmp_path / "soft.mid"
+    midi = pretty_midi.PrettyMIDI(str(loud))
+    for note in midi.instruments[0].notes:
+        note.velocity = 40
+    midi.write(str(soft))
+
+    loud_roll, _ = read_midi(loud, note_values="binary")
+    soft_roll, _ = read_midi(soft, note_values="binary")
+    scaled_roll, _ = read_midi(soft)
+
+    np.testing.assert_array_equal(soft_roll, loud_roll)
+    assert soft_roll.max() == 1.0
+    assert scaled_roll.max() == pytest.approx(40 / 127)
