@@ -730,6 +730,14 @@ def score_paths(
             yield SampleResult(path=path, kind=_kind_name(model, path), error=str(error))
         except MemoryError:
             yield SampleResult(path=path, kind=_kind_name(model, path), error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
+        except Exception as error:  # noqa: BLE001 - one file must not end a batch
+            # A reader failing in a way gandetect does not know yet still gets a record.
+            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            yield SampleResult(
+                path=path,
+                kind=_kind_name(model, path),
+                error=f"{path}: unexpected {type(error).__name__} while reading ({message}); please report this file",
+            )
 
 
 def _kind_name(model: "Model | ProfileChooser", path: str) -> str:

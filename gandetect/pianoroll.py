@@ -124,7 +124,9 @@ def read_midi(
     source = os.fsdecode(path)
     try:
         midi = pretty_midi.PrettyMIDI(source)
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as error:
+    except ZeroDivisionError:
+        raise InputError(f"{source}: invalid MIDI data (a tempo of 0 microseconds per beat)") from None
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, ArithmeticError) as error:
         raise InputError(f"{source}: not a readable MIDI file ({_first_line(error)})") from None
 
     conversions: list[str] = []

@@ -243,3 +243,10 @@ def test_soft_velocities_read_as_sounding_notes(tmp_path):
     np.testing.assert_array_equal(soft_roll, loud_roll)
     assert soft_roll.max() == 1.0
     assert scaled_roll.max() == pytest.approx(40 / 127)
+
+
+def test_zero_tempo_is_one_line_error(tmp_path):
+    path = _midi_with_tempo(tmp_path / "zero.mid", 0)
+
+    with pytest.raises(InputError, match="tempo of 0 microseconds per beat"):
+        read_midi(path)
