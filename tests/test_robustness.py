@@ -148,3 +148,21 @@ def test_killed_fit_leaves_old_profile_intact(tmp_path):
             json.loads(after)
             before = after
     assert json.loads(profile.read_bytes())["format"] == "gandetect-profile"
+
+
+def test_symlink_loop_and_dangling_link_do_not_stop_batch(tmp_path):
+    source = (FIXTURES / "mnist" / "real" / "0000.png").read_bytes()
+    (tmp_path / "digit.png").write_bytes(source)
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "gone.png").symlink_to(tmp_path / "deleted-before-reading.png")
+
+    process = _gandetect("batch", tmp_path, "--json")
+    output, errors = process.communicate(timeout=60)
+
+    records = [json.loads(line) for line in output.decode().splitlines()]
+    assert process.returncode == 2, errors
+    by_name = {Path(record["path"]).name: record for record in records if record["type"] == "result"}
+    assert set(by_name) == {"digit.png", "gone.png"}
+    assert by_name["digit.png"]["verdict"] == "real"
+    assert by_name["gone.png"]["error"].endswith("gone.png: file not found")
+    assert records[-1]["errors"] == 1
