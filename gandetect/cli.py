@@ -202,6 +202,10 @@ def fit(
 
     if not 0 <= seed < 2**32:
         _fail(f"invalid --seed {seed}; use an integer from 0 to 4294967295")
+    if pitch_low is not None and not 0 <= pitch_low <= 127:
+        _fail(f"invalid --pitch-low {pitch_low}; use a MIDI pitch from 0 to 127")
+    if pitch_count is not None and not 1 <= pitch_count <= 128 - (pitch_low if pitch_low is not None else 24):
+        _fail(f"invalid --pitch-count {pitch_count}; the range must stay within MIDI pitches 0-127")
     representation = {}
     if pitch_low is not None:
         representation["pitch_low"] = pitch_low
@@ -273,6 +277,8 @@ def score(
     max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
     """Give each file, or each sample of a stack, a verdict with its p-value and evidence."""
+    if evidence < 0:
+        _fail(f"invalid --evidence {evidence}; use 0 or more")
     from gandetect.engine import score_paths
 
     try:
@@ -734,4 +740,8 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    import warnings
+
+    # Library warnings (colour converted, alpha composited) print as one line, without source lines.
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {message}\n"
     app()

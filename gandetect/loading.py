@@ -347,19 +347,16 @@ def _choose_npz_key(names: list[str], npz_key: str | None, source: str) -> str:
         raise InputError(f"{source}: .npz file holds no arrays")
     if npz_key is not None:
         if npz_key not in names:
-            raise InputError(
-                f"{source}: .npz file has no array {npz_key!r}; it holds {', '.join(sorted(names))}"
-            )
+            listed = ", ".join(sorted(names)[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+            raise InputError(f"{source}: .npz file has no array {npz_key!r}; it holds {listed}")
         return npz_key
     if len(names) == 1:
         return names[0]
     for key in NPZ_DEFAULT_KEYS:
         if key in names:
             return key
-    raise InputError(
-        f"{source}: .npz file holds several arrays ({', '.join(sorted(names))}); "
-        "choose one with --npz-key"
-    )
+    listed = ", ".join(sorted(names)[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    raise InputError(f"{source}: .npz file holds several arrays ({listed}); choose one with --npz-key")
 
 
 def _check_npy_header(handle, source: str, max_elements: int) -> None:
