@@ -4,9 +4,10 @@ Run as a script to write the corpus to a folder for manual use:
 
     python tests/hostile_corpus.py /tmp/corpus
 
-``CASES`` maps a name to (file name, builder, expected): the builder
-writes the file at the given path; ``expected`` is either ``"ok"`` (a
-defined result, exit code 0 or 1) or an error message fragment (exit 2).
+``CASES`` maps a name to (file name, builder, expected). The builder
+writes the file at the given path. ``expected`` is ``"ok"`` for a defined
+result (exit code 0 or 1), or a regular expression that the one-line error
+must match (exit code 2). A pattern with an ``ok`` alternative accepts both.
 """
 
 from __future__ import annotations
