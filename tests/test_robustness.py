@@ -98,7 +98,11 @@ def test_ctrl_c_writes_summary_and_exits_130(tmp_path):
     process = _gandetect("batch", folder, "--json")
     first_line = process.stdout.readline()
     process.send_signal(signal.SIGINT)
-    rest, errors = process.communicate(timeout=60)
+    # Read on through the same buffered reader: communicate() would read the
+    # raw pipe and skip what readline() has already buffered.
+    rest = process.stdout.read()
+    errors = process.stderr.read()
+    process.wait(timeout=60)
 
     lines = [json.loads(first_line)] + [json.loads(line) for line in rest.decode().splitlines()]
     assert process.returncode == 130, errors
