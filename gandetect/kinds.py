@@ -599,7 +599,10 @@ def check_sample_shape(batch: Batch, expected: tuple[int, int], columns_fixed: b
     if rows == expected[0] and (columns == expected[1] or not columns_fixed):
         return
     wanted = f"{expected[0]}x{expected[1]}" if columns_fixed else f"{expected[0]} rows"
+    hint = "resize the input or fit a profile on samples of this shape"
+    if rows == 64 and columns == 64:
+        hint = "pass --kind pianoroll or --kind melspec if these are patches of that kind, or " + hint
     raise InputError(
         f"{batch.path}: samples are {rows}x{columns}, but the profile ({profile_source}) "
-        f"was fitted on {wanted}; resize the input or fit a profile on samples of this shape"
+        f"was fitted on {wanted}; {hint}"
     )

@@ -163,6 +163,11 @@ def read_samples(
         return _batch_from_array(array, path_text, value_range, sample_shape, notes)
     if suffix in IMAGE_SUFFIXES:
         return _read_image(path, path_text, max_pixels)
+    if suffix in (".mid", ".midi", ".wav", ".flac", ".ogg"):
+        raise InputError(
+            f"{path_text}: {suffix} files are not images; score them without --profile or --kind "
+            "image, or with a piano-roll or speech profile"
+        )
     raise InputError(
         f"{path_text}: unsupported file type {suffix or '(no extension)'!r}; "
         "use an image (png, jpg, bmp, tif, webp) or an array (npy, npz)"
