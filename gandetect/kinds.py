@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gandetect.errors import InputError, ProfileError
-from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, read_samples, split_columns
+from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, check_readable, read_samples, split_columns
 from gandetect.statistics import (
     SPATIAL_DESCRIPTIONS,
     SPECTRAL_DESCRIPTIONS,
@@ -305,7 +305,7 @@ class PianoRollKind(Kind):
         suffix = os.path.splitext(source)[1].lower()
         patch_steps = int(representation["patch_steps"])
         if suffix in (".mid", ".midi"):
-            _check_readable(path, source)
+            check_readable(path)
             roll, notes = read_midi(
                 path,
                 grid,
@@ -486,7 +486,7 @@ class MelKind(Kind):
     def _read_audio(self, path, source: str, settings, options: ReadOptions) -> Batch:
         from gandetect.audio import compressed_mel, read_audio, scale_compressed
 
-        _check_readable(path, source)
+        check_readable(path)
         samples, notes = read_audio(path, settings.sample_rate, max_seconds=options.max_seconds)
         if samples.size < settings.n_fft:
             raise InputError(
@@ -552,19 +552,6 @@ class MomentSummary(SetSummary):
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
-
-
-def _check_readable(path: str | os.PathLike, source: str) -> None:
-    try:
-        size = os.stat(path).st_size
-    except FileNotFoundError:
-        raise InputError(f"{source}: file not found") from None
-    except OSError as error:
-        raise InputError(f"{source}: cannot read file ({error.strerror or error})") from None
-    if os.path.isdir(path):
-        raise InputError(f"{source}: is a directory; use 'gandetect batch' for folders")
-    if size == 0:
-        raise InputError(f"{source}: file is empty")
 
 
 KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind(), "melspec": MelKind()}

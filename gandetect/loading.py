@@ -145,18 +145,7 @@ def read_samples(
         )
 
     suffix = Path(path_text).suffix.lower()
-    try:
-        size = os.stat(path).st_size
-    except FileNotFoundError:
-        raise InputError(f"{path_text}: file not found") from None
-    except PermissionError:
-        raise InputError(f"{path_text}: permission denied") from None
-    except OSError as error:
-        raise InputError(f"{path_text}: cannot read file ({error.strerror or error})") from None
-    if os.path.isdir(path):
-        raise InputError(f"{path_text}: is a directory; use 'gandetect batch' for folders")
-    if size == 0:
-        raise InputError(f"{path_text}: file is empty")
+    check_readable(path)
 
     if suffix in ARRAY_SUFFIXES:
         array, notes = _read_array_file(path, path_text, suffix, npz_key, max_array_elements)
@@ -172,6 +161,23 @@ def read_samples(
         f"{path_text}: unsupported file type {suffix or '(no extension)'!r}; "
         "use an image (png, jpg, bmp, tif, webp) or an array (npy, npz)"
     )
+
+
+def check_readable(path: str | os.PathLike) -> None:
+    """Raise InputError unless ``path`` is an existing, non-empty file that may be read."""
+    source = os.fsdecode(path)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise InputError(f"{source}: file not found") from None
+    except PermissionError:
+        raise InputError(f"{source}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"{source}: cannot read file ({error.strerror or error})") from None
+    if os.path.isdir(path):
+        raise InputError(f"{source}: is a directory; use 'gandetect batch' for folders")
+    if size == 0:
+        raise InputError(f"{source}: file is empty")
 
 
 def batch_from_array(
