@@ -11,8 +11,8 @@ from gandetect.loading import batch_from_array
 from gandetect.profile import SCHEMA_VERSION, content_checksum, load_bundled_profile, load_profile, save_profile
 
 
-@pytest.fixture(scope="module")
-def small_document():
+def _stroke_samples():
+    """160 seeded 12x12 images, each with one horizontal stroke: the same list on every call."""
     rng = np.random.default_rng(0)
     samples = []
     for i in range(160):
@@ -20,7 +20,12 @@ def small_document():
         row = rng.integers(2, 10)
         image[row : row + 3, 2:10] = rng.integers(100, 256, (3, 8))
         samples.append((f"s{i}", batch_from_array(image, source=f"s{i}")))
-    return fit_profile(samples, description="synthetic strokes")
+    return samples
+
+
+@pytest.fixture(scope="module")
+def small_document():
+    return fit_profile(_stroke_samples(), description="synthetic strokes")
 
 
 def test_roundtrip_keeps_content(tmp_path, small_document):
@@ -36,15 +41,7 @@ def test_roundtrip_keeps_content(tmp_path, small_document):
 
 
 def test_split_is_reproducible(small_document):
-    rng = np.random.default_rng(0)
-    samples = []
-    for i in range(160):
-        image = np.zeros((12, 12), dtype=np.uint8)
-        row = rng.integers(2, 10)
-        image[row : row + 3, 2:10] = rng.integers(100, 256, (3, 8))
-        samples.append((f"s{i}", batch_from_array(image, source=f"s{i}")))
-
-    again = fit_profile(samples, description="synthetic strokes")
+    again = fit_profile(_stroke_samples(), description="synthetic strokes")
 
     assert again["training"] == small_document["training"]
     assert again["reference"] == small_document["reference"]
