@@ -78,7 +78,7 @@ def read_audio(
     Raises
     ------
     InputError
-        The file is unreadable, empty, longer than ``max_seconds`` or holds
+        The file is unreadable, empty, longer than ``max_seconds`` or contains
         NaN or infinite samples.
     """
     import soundfile

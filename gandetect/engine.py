@@ -451,7 +451,7 @@ class Evidence:
     description: str
 
     def to_json(self) -> dict[str, Any]:
-        """The evidence item as JSON; the description is left out (``gandetect inspect`` lists them)."""
+        """Return the evidence item as JSON, without its description (``gandetect inspect`` lists those)."""
         return {
             "statistic": self.statistic,
             "value": self.value,

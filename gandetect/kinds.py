@@ -222,7 +222,7 @@ class PianoRollContext(Context):
 
 
 class PianoRollSummary(SetSummary):
-    """Set-level violations and pooled note durations, for the paper's Table 2 and duration table."""
+    """Set-level chroma violations and pooled note durations: the violations and duration tables of ``compare``."""
 
     def __init__(self, context: PianoRollContext) -> None:
         self.context = context
@@ -585,11 +585,11 @@ def check_sample_shape(batch: Batch, expected: tuple[int, int], columns_fixed: b
     rows, columns = batch.values.shape[1:]
     if rows == expected[0] and (columns == expected[1] or not columns_fixed):
         return
-    wanted = f"{expected[0]}x{expected[1]}" if columns_fixed else f"{expected[0]} rows"
+    expected_text = f"{expected[0]}x{expected[1]}" if columns_fixed else f"{expected[0]} rows"
     hint = "resize the input or fit a profile on samples of this shape"
     if rows == 64 and columns == 64:
         hint = "pass --kind pianoroll or --kind melspec if these are patches of that kind, or " + hint
     raise InputError(
         f"{batch.path}: samples are {rows}x{columns}, but the profile ({profile_source}) "
-        f"was fitted on {wanted}; {hint}"
+        f"was fitted on {expected_text}; {hint}"
     )

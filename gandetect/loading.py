@@ -39,7 +39,7 @@ VALUE_RANGES = ("auto", "0-1", "-1-1", "0-255")
 DEFAULT_MAX_PIXELS = 1 << 24
 DEFAULT_MAX_ARRAY_ELEMENTS = 1 << 28
 
-# Keys tried, in order, when an .npz file holds several arrays and no key is given.
+# Keys tried, in order, when an .npz file contains several arrays and no key is given.
 NPZ_DEFAULT_KEYS = ("images", "samples", "x", "arr_0")
 
 
@@ -136,7 +136,7 @@ def read_samples(
     ------
     InputError
         The file is missing, empty, damaged, of an unknown type, too large,
-        holds NaN or infinite values, or values outside the value range.
+        contains NaN or infinite values, or values outside the value range.
     """
     path_text = os.fsdecode(path)
     if value_range not in VALUE_RANGES:
@@ -299,7 +299,7 @@ def _as_stack(
             "nor a stack (n, rows, columns); pass --sample-shape for flattened samples"
         )
     if 0 in array.shape:
-        raise InputError(f"{source}: array of shape {array.shape} holds no values")
+        raise InputError(f"{source}: array of shape {array.shape} contains no values")
     return array, is_stack
 
 
@@ -355,11 +355,11 @@ def _read_array_file(
 
 def _choose_npz_key(names: list[str], npz_key: str | None, source: str) -> str:
     if not names:
-        raise InputError(f"{source}: .npz file holds no arrays")
+        raise InputError(f"{source}: .npz file contains no arrays")
     if npz_key is not None:
         if npz_key not in names:
             listed = ", ".join(sorted(names)[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-            raise InputError(f"{source}: .npz file has no array {npz_key!r}; it holds {listed}")
+            raise InputError(f"{source}: .npz file has no array {npz_key!r}; it contains {listed}")
         return npz_key
     if len(names) == 1:
         return names[0]
@@ -367,7 +367,7 @@ def _choose_npz_key(names: list[str], npz_key: str | None, source: str) -> str:
         if key in names:
             return key
     listed = ", ".join(sorted(names)[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    raise InputError(f"{source}: .npz file holds several arrays ({listed}); choose one with --npz-key")
+    raise InputError(f"{source}: .npz file contains several arrays ({listed}); choose one with --npz-key")
 
 
 def _check_npy_header(handle, source: str, max_elements: int) -> None:
@@ -385,7 +385,7 @@ def _check_npy_header(handle, source: str, max_elements: int) -> None:
 
     if dtype.hasobject:
         raise InputError(
-            f"{source}: array holds Python objects (a pickle); gandetect never unpickles, "
+            f"{source}: array contains Python objects (a pickle); gandetect never unpickles, "
             "save a numeric array instead"
         )
     n_elements = int(np.prod(shape, dtype=object)) if shape else 1
@@ -405,7 +405,7 @@ def _load_npy(handle, source: str) -> np.ndarray:
         message = _first_line(error)
         if "pickle" in message.lower():
             raise InputError(
-                f"{source}: array holds Python objects (a pickle); gandetect never unpickles, "
+                f"{source}: array contains Python objects (a pickle); gandetect never unpickles, "
                 "save a numeric array instead"
             ) from None
         raise InputError(f"{source}: damaged or truncated .npy data ({message})") from None
@@ -461,7 +461,7 @@ def _image_values(image, source: str, notes: list[str]) -> np.ndarray:
     if mode == "F":
         raw = np.asarray(image, dtype=np.float64)
         if not np.isfinite(raw).all():
-            raise InputError(f"{source}: floating-point image holds NaN or infinite values")
+            raise InputError(f"{source}: floating-point image contains NaN or infinite values")
         return _scale_to_unit(raw, infer_value_range(raw, source), source)
     if mode == "L":
         return np.asarray(image, dtype=np.float64) / 255.0

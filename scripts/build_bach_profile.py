@@ -30,7 +30,7 @@ def main() -> None:
     files = sorted(arguments.train.glob("*.mid"))
     if len(files) != len(split["train"]):
         raise SystemExit(
-            f"{arguments.train} holds {len(files)} MIDI files but the split lists "
+            f"{arguments.train} contains {len(files)} MIDI files but the split lists "
             f"{len(split['train'])}; rerun scripts/build_bach_dataset.py"
         )
     document = fit_profile(

@@ -129,7 +129,7 @@ CASES = {
     "npy-complex": ("complex.npy", _save_array(np.zeros((28, 28), dtype=complex)), "is not supported"),
     "npy-1d": ("flat.npy", _save_array(np.zeros(784)), "neither one sample"),
     "npy-5d": ("five.npy", _save_array(np.zeros((1, 1, 1, 28, 28))), "neither one sample"),
-    "npy-zero-size": ("zero.npy", _save_array(np.zeros((0, 28, 28))), "holds no values"),
+    "npy-zero-size": ("zero.npy", _save_array(np.zeros((0, 28, 28))), "contains no values"),
     "npy-wrong-shape": ("wide.npy", _save_array(np.zeros((28, 30))), "samples are 28x30"),
     "npz-bad-zip": ("bad.npz", _write(b"PK\x03\x04 not a zip"), "not a valid .npz file"),
     "npz-several-arrays": ("several.npz", lambda p: np.savez(p, first=np.zeros((2, 2)), second=np.zeros((2, 2))), "several arrays"),

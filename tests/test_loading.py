@@ -39,7 +39,8 @@ def test_jpeg_is_read(tmp_path, digit):
     batch = read_samples(path)
 
     assert batch.values.shape == (1, 28, 28)
-    assert 0.0 <= batch.values.min() and batch.values.max() <= 1.0
+    assert batch.values.min() >= 0.0
+    assert batch.values.max() <= 1.0
 
 
 def test_sixteen_bit_png_uses_65535(tmp_path):
@@ -207,7 +208,7 @@ def _bad_inputs(tmp_path, digit):
         (text_path, "is not supported"),
         (several, "several arrays"),
         (bad_zip, "not a valid .npz file"),
-        (empty_zip, "holds no arrays"),
+        (empty_zip, "contains no arrays"),
         (tmp_path, "is a directory"),
     ]
 
