@@ -1,3 +1,3 @@
-from gandetect.cli import main
+from gandetect.launch import main
 
 main()

@@ -19,11 +19,21 @@ import typer
 
 from gandetect import __version__
 from gandetect.errors import GandetectError, UsageError
-
-EXIT_REAL = 0
-EXIT_FLAGGED = 1
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
+from gandetect.render import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_REAL,
+    check_inputs_exist,
+    exit_code,
+    parse_evidence,
+    quiet_broken_pipe,
+    read_options,
+    result_line,
+    run_score,
+    summary,
+    summary_line,
+    write_line,
+)
 
 app = typer.Typer(
     name="gandetect",
@@ -74,7 +84,15 @@ MaxStepsOption = Annotated[
     int, typer.Option("--max-steps", help="Reject MIDI files longer than this many 16th-note steps.")
 ]
 EvidenceOption = Annotated[
-    int, typer.Option("--evidence", help="Number of statistics shown per sample in the table.")
+    str,
+    typer.Option(
+        "--evidence",
+        help="Statistics kept per result, most extreme first, in the table, lines and JSON: a number or all.",
+    ),
+]
+WorkersOption = Annotated[
+    Optional[int],
+    typer.Option("--workers", help="Processes that read and score files; default: the machine's cores."),
 ]
 
 
@@ -83,39 +101,8 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
-def _read_options(
-    value_range: str,
-    npz_key: str | None,
-    sample_shape: str | None,
-    max_pixels: int,
-    max_elements: int,
-    max_seconds: float,
-    max_notes: int,
-    max_steps: int,
-):
-    from gandetect.kinds import ReadOptions
-
-    shape = None
-    if sample_shape is not None:
-        try:
-            rows, columns = (int(part) for part in sample_shape.lower().split("x"))
-            if rows <= 0 or columns <= 0:
-                raise ValueError
-        except ValueError:
-            raise UsageError(f"invalid --sample-shape {sample_shape!r}; write ROWSxCOLUMNS, e.g. 28x28") from None
-        shape = (rows, columns)
-    if min(max_pixels, max_elements, max_seconds, max_notes, max_steps) <= 0:
-        raise UsageError("--max-pixels, --max-array-elements, --max-seconds, --max-notes and --max-steps must be positive")
-    return ReadOptions(
-        value_range=value_range,
-        npz_key=npz_key,
-        sample_shape=shape,
-        max_pixels=max_pixels,
-        max_array_elements=max_elements,
-        max_seconds=max_seconds,
-        max_notes=max_notes,
-        max_steps=max_steps,
-    )
+def _read_options(*values):
+    return read_options(*values)
 
 
 def _chooser(profile_path: Path | None, kind: str | None):
@@ -124,44 +111,14 @@ def _chooser(profile_path: Path | None, kind: str | None):
     return ProfileChooser(profile_path, kind)
 
 
-def _exit_code(results) -> int:
-    counted = [result for result in results if result.counted]
-    if any(result.error for result in counted):
-        return EXIT_ERROR
-    if any(result.flagged for result in counted):
-        return EXIT_FLAGGED
-    return EXIT_REAL
+def _workers(workers: int | None) -> int:
+    from gandetect.engine import default_workers
 
-
-def _summary(counts: Counter, interrupted: bool, level: float, profile_sources: list[str]) -> dict[str, Any]:
-    return {
-        "type": "summary",
-        "n_results": sum(counts.values()),
-        "real": counts["real"],
-        "gan": counts["gan"],
-        "adversarial": counts["adversarial"],
-        "errors": counts["error"],
-        "level": level,
-        "profiles": profile_sources,
-        "interrupted": interrupted,
-    }
-
-
-def _format_p(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
-def _evidence_text(result, count: int) -> str:
-    parts = []
-    for item in result.evidence[:count]:
-        value = "undefined" if item.value is None else f"{item.value:.4g}"
-        parts.append(f"{item.statistic}={value} (z {item.z:+.1f})")
-    return "; ".join(parts)
-
-
-def _write_line(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise UsageError(f"invalid --workers {workers}; use 1 or more")
+    return workers
 
 
 @app.command()
@@ -195,6 +152,7 @@ def fit(
     max_seconds: MaxSecondsOption = 3600.0,
     max_notes: MaxNotesOption = 1 << 20,
     max_steps: MaxStepsOption = 1 << 20,
+    workers: WorkersOption = None,
 ) -> None:
     """Fit a profile from real files (images, arrays, MIDI or audio) and write it atomically."""
     from gandetect.engine import fit_profile
@@ -227,6 +185,7 @@ def fit(
             description=description,
             gan_paths=gan or [],
             adversarial_paths=adversarial or [],
+            workers=_workers(workers),
         )
         save_profile(document, output)
     except GandetectError as error:
@@ -266,7 +225,7 @@ def score(
     kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: JsonOption = False,
-    evidence: EvidenceOption = 3,
+    evidence: EvidenceOption = "3",
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
     sample_shape: SampleShapeOption = None,
@@ -276,64 +235,19 @@ def score(
     max_notes: MaxNotesOption = 1 << 20,
     max_steps: MaxStepsOption = 1 << 20,
 ) -> None:
-    """Give each file, or each sample of a stack, a verdict with its p-value and evidence."""
-    if evidence < 0:
-        _fail(f"invalid --evidence {evidence}; use 0 or more")
-    from gandetect.engine import score_paths
+    """Give each file, or each sample of a stack, a verdict with its p-value and evidence.
 
-    try:
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
-        )
-        chooser = _chooser(profile, kind)
-        _check_inputs_exist(files)
-        results = list(score_paths(files, chooser, level=level, read_options=options))
-    except GandetectError as error:
-        _fail(str(error))
-    if not results:
-        _fail(f"no supported files found in {', '.join(os.fsdecode(path) for path in files)}")
-
-    counts = Counter(result.verdict or "error" for result in results if result.counted)
-    summary = _summary(counts, False, level, chooser.sources())
-    if as_json:
-        document = {"results": [result.to_json() for result in results], "summary": summary}
-        # No indent: json's C encoder only runs without one, ten times faster on large stacks.
-        _write_line(json.dumps(document))
-    else:
-        _render_table(results, evidence, summary)
-    raise typer.Exit(_exit_code(results))
-
-
-def _render_table(results, evidence_count: int, summary: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(show_lines=False)
-    table.add_column("path", overflow="fold")
-    table.add_column("verdict")
-    table.add_column("p-value", justify="right")
-    table.add_column("evidence", overflow="fold")
-    styles = {"real": "green", "gan": "red", "adversarial": "magenta"}
-    for result in results:
-        if result.error:
-            table.add_row(escape(result.path), "[yellow]error[/]", "-", escape(result.error))
-            continue
-        style = styles[result.verdict]
-        table.add_row(
-            escape(result.path),
-            f"[{style}]{result.verdict}[/]",
-            _format_p(result.p_value),
-            _evidence_text(result, evidence_count),
-        )
-    console = Console()
-    console.print(table)
-    console.print(
-        f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
-        f"{summary['adversarial']} adversarial, {summary['errors']} errors "
-        f"(level {summary['level']}, profile {', '.join(summary['profiles']) or '-'})",
-        markup=False,
+    On a terminal the results form a table; piped, each is one tab-separated
+    line (path, verdict, p-value, evidence) and the summary goes to stderr.
+    """
+    options = dict(
+        value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
+        max_elements=max_array_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
     )
+    code = run_score(
+        files, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence, options=options
+    )
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -343,7 +257,8 @@ def batch(
     kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines: one record per sample, then a summary.")] = False,
-    evidence: EvidenceOption = 3,
+    evidence: EvidenceOption = "3",
+    workers: WorkersOption = None,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
     sample_shape: SampleShapeOption = None,
@@ -360,11 +275,13 @@ def batch(
     from gandetect.engine import iter_input_files, score_paths
 
     try:
+        evidence_count = parse_evidence(evidence)
+        n_workers = _workers(workers)
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
         chooser = _chooser(profile, kind)
-        _check_inputs_exist(folders)
+        check_inputs_exist(folders)
     except GandetectError as error:
         _fail(str(error))
 
@@ -389,16 +306,20 @@ def batch(
             paths = _advance_each(files, bar, task)
         else:
             paths = folders
-        for result in score_paths(paths, chooser, level=level, read_options=options):
-            if result.counted:
-                counts[result.verdict or "error"] += 1
-                worst = max(worst, _exit_code([result]))
-            if as_json:
-                _write_line(json.dumps(result.to_json()))
-            else:
-                _write_line(_batch_line(result, evidence))
-            if stop.requested:
-                break
+        results = score_paths(
+            paths, chooser, level=level, read_options=options, evidence=evidence_count, workers=n_workers
+        )
+        try:
+            for result in results:
+                if result.counted:
+                    counts[result.verdict or "error"] += 1
+                    worst = max(worst, exit_code([result]))
+                write_line(json.dumps(result.to_json()) if as_json else result_line(result, evidence_count))
+                if stop.requested:
+                    break
+        finally:
+            # Stops the worker processes at once on Ctrl-C or a closed pipe.
+            results.close()
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:
@@ -409,19 +330,14 @@ def batch(
         if bar is not None:
             bar.stop()
 
-    summary = _summary(counts, interrupted, level, chooser.sources())
+    counted = summary(counts, interrupted, level, chooser.sources())
     if not interrupted and sum(counts.values()) == 0:
         _fail(f"no supported files found in {', '.join(os.fsdecode(path) for path in folders)}")
     try:
         if as_json:
-            _write_line(json.dumps(summary))
+            write_line(json.dumps(counted))
         else:
-            typer.echo(
-                f"{summary['n_results']} results: {summary['real']} real, {summary['gan']} gan, "
-                f"{summary['adversarial']} adversarial, {summary['errors']} errors"
-                + (" (interrupted)" if interrupted else ""),
-                err=True,
-            )
+            typer.echo(summary_line(counted) + (" (interrupted)" if interrupted else ""), err=True)
     except BrokenPipeError:
         _quiet_broken_pipe(worst)
     raise typer.Exit(EXIT_INTERRUPTED if interrupted else worst)
@@ -452,12 +368,6 @@ class _InterruptFlag:
         signal.signal(signal.SIGINT, self._previous)
 
 
-def _check_inputs_exist(paths: list[Path]) -> None:
-    for path in paths:
-        if not os.path.lexists(path):
-            raise UsageError(f"{os.fsdecode(path)}: no such file or folder")
-
-
 def _advance_each(files, bar, task):
     for path, _ in files:
         yield path
@@ -470,19 +380,9 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def _batch_line(result, evidence_count: int) -> str:
-    if result.error:
-        return f"{result.path}\terror\t-\t{result.error}"
-    return f"{result.path}\t{result.verdict}\t{_format_p(result.p_value)}\t{_evidence_text(result, evidence_count)}"
-
-
 def _quiet_broken_pipe(code: int = EXIT_REAL) -> None:
-    """Stop quietly when the reader of stdout has gone, as `| head -1` does.
-
-    ``code`` is the exit code of the results written so far.
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    """Stop quietly when the reader of stdout has gone; ``code`` is the exit code of the results written so far."""
+    quiet_broken_pipe()
     raise typer.Exit(code)
 
 
@@ -509,7 +409,7 @@ def compare(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
         chooser = _chooser(profile, kind)
-        _check_inputs_exist(paths)
+        check_inputs_exist(paths)
         pairs = []
         for path in paths:
             model = chooser.for_set(path)
@@ -519,7 +419,7 @@ def compare(
 
     if as_json:
         sets = [{"profile": model.profile.source, "kind": model.kind.name, **row.to_json()} for model, row in pairs]
-        _write_line(json.dumps({"sets": sets}, indent=1))
+        write_line(json.dumps({"sets": sets}, indent=1))
     else:
         _render_comparison(pairs)
     rows = [row for _, row in pairs]
@@ -621,7 +521,7 @@ def evaluate_command(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
         chooser = _chooser(profile, kind)
-        _check_inputs_exist([path for _, path in labelled])
+        check_inputs_exist([path for _, path in labelled])
         sets = collect(
             labelled,
             lambda path: score_paths([path], chooser.for_set(path), level=level, read_options=options),
@@ -632,7 +532,7 @@ def evaluate_command(
     report["profile"] = ", ".join(chooser.sources())
 
     if as_json:
-        _write_line(json.dumps(report, indent=1))
+        write_line(json.dumps(report, indent=1))
     else:
         _render_evaluation(report)
     errors = sum(row["confusion"]["error"] for row in report["sets"])
@@ -697,7 +597,7 @@ def inspect(
         _fail(str(error))
 
     if as_json:
-        _write_line(json.dumps(summary, indent=1))
+        write_line(json.dumps(summary, indent=1))
         return
     from rich.console import Console
     from rich.table import Table
@@ -734,14 +634,7 @@ def _main_options(
 
 
 def main() -> None:
-    """Entry point of the ``gandetect`` console script."""
-    # File names that are not valid UTF-8 reach Python as surrogate escapes;
-    # print them as \udcXX instead of failing. JSON output escapes them anyway.
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
-    import warnings
+    """Entry point of the ``gandetect`` console script (see :mod:`gandetect.launch`)."""
+    from gandetect.launch import main as launch
 
-    # Library warnings (colour converted, alpha composited) print as one line, without source lines.
-    warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {message}\n"
-    app()
+    launch()

@@ -7,6 +7,7 @@ output is exactly what ``--json`` prints.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ MAX_CALIBRATION_SAMPLES = 5_000
 
 # Samples scored per call of Kind.features: bounds the memory of a large stack.
 CHUNK = 1024
+
+# Files per group: the unit of pooling small samples and of work sent to a worker process.
+FILES_PER_TASK = 128
 
 
 # ---------------------------------------------------------------- inputs
@@ -120,6 +124,7 @@ def fit_profile(
     description: str = "",
     gan_paths: Iterable[str | os.PathLike] = (),
     adversarial_paths: Iterable[str | os.PathLike] = (),
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Fit a profile from real samples, in two streaming passes.
 
@@ -152,6 +157,9 @@ def fit_profile(
         calibrated on the same held-out real samples; with both kinds of
         fakes, a second regression labels flagged samples. Real data alone
         still decides the false-positive rate.
+    workers : int
+        Processes that read files and compute statistics, in groups of
+        :data:`FILES_PER_TASK` files; the profile is the same for any number.
 
     Returns
     -------
@@ -172,46 +180,44 @@ def fit_profile(
     representation = {**sample_kind.default_representation(), **(representation or {})}
     if paths is not None or files is not None:
         if files is not None:
-            files = [(os.fsdecode(path), file_id) for path, file_id in files]
+            file_list = [(os.fsdecode(path), file_id) for path, file_id in files]
+            file_groups = lambda: _groups(file_list, FILES_PER_TASK)  # noqa: E731
         else:
             path_list = [os.fsdecode(path) for path in paths]
-            files = list(iter_input_files(path_list, sample_kind.suffixes))
-            if not files:
+            # Walked again for each pass, so that no list of every file is kept.
+            file_groups = lambda: _groups(iter_input_files(path_list, sample_kind.suffixes), FILES_PER_TASK)  # noqa: E731
+            if next(iter_input_files(path_list, sample_kind.suffixes), None) is None:
                 raise UsageError(f"no {kind} files found in {', '.join(path_list)}")
-
-        def batches() -> Iterator[tuple[str, Batch]]:
-            for path, file_id in files:
-                yield file_id, sample_kind.read(path, read_options, representation)
-
+        reader = _FitReader(sample_kind, representation, read_options)
     elif sources is not None:
         source_list = list(sources)
-
-        def batches() -> Iterator[tuple[str, Batch]]:
-            yield from source_list
-
+        file_groups = lambda: [source_list]  # noqa: E731
+        reader = _FitReader(sample_kind, representation, read_options, in_memory=True)
+        workers = 1
     else:
         raise UsageError("fit_profile needs paths or sources")
 
     # Pass one: reference sums, sample picking, shape check.
+    first = _FirstPassJob(reader, seed, calibration_share)
     accumulator = sample_kind.accumulator_for(representation)
     reference_pick = _BottomK(MAX_REFERENCE_SAMPLES)
     calibration_pick = _BottomK(MAX_CALIBRATION_SAMPLES)
     shape: tuple[int, int] | None = None
     n_files = n_reference = n_calibration = 0
     id_hash = hashlib.sha256()
-    for file_id, batch in batches():
-        shape = _check_shape(batch, shape, sample_kind.columns_fixed)
-        n_files += 1
-        for i, sample_id in enumerate(_sample_ids(file_id, batch)):
+    for part in run_tasks(first, file_groups(), workers):
+        for path, found in part.shapes:
+            shape = _check_shape(path, found, shape, sample_kind.columns_fixed)
+        n_files += len(part.shapes)
+        for sample_id in part.sample_ids:
             id_hash.update(sample_id.encode("utf-8", "surrogateescape") + b"\n")
-            key = _split_key(file_id if batch.grouped else sample_id, seed)
-            if key < calibration_share:
-                calibration_pick.add(key, sample_id)
-                n_calibration += 1
-            else:
-                reference_pick.add(key, sample_id)
-                accumulator.add(batch.values[i], file_id if batch.grouped else sample_id)
-                n_reference += 1
+        for key, sample_id in part.calibration:
+            calibration_pick.add(key, sample_id)
+        for key, sample_id in part.reference:
+            reference_pick.add(key, sample_id)
+        n_calibration += len(part.calibration)
+        n_reference += len(part.reference)
+        accumulator.merge(part.accumulator)
 
     if n_reference < 20 or n_calibration < 20:
         raise UsageError(
@@ -222,20 +228,12 @@ def fit_profile(
     context = sample_kind.context_for(reference_json, representation)
 
     # Pass two: statistics of the picked samples.
-    reference_ids = reference_pick.selected()
-    calibration_ids = calibration_pick.selected()
+    second = _SecondPassJob(reader, context, reference_pick.selected(), calibration_pick.selected())
     reference_rows: list[np.ndarray] = []
     calibration_rows: list[np.ndarray] = []
-    for file_id, batch in batches():
-        ids = _sample_ids(file_id, batch)
-        take_reference = [i for i, sample_id in enumerate(ids) if sample_id in reference_ids]
-        take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in calibration_ids]
-        if take_reference:
-            reference_rows.append(
-                _features_chunked(sample_kind, batch.values[take_reference], context.for_reference_samples())
-            )
-        if take_calibration:
-            calibration_rows.append(_features_chunked(sample_kind, batch.values[take_calibration], context))
+    for part_reference, part_calibration in run_tasks(second, file_groups(), workers):
+        reference_rows.extend(part_reference)
+        calibration_rows.extend(part_calibration)
     reference_features = np.concatenate(reference_rows)
     calibration_features = np.concatenate(calibration_rows)
 
@@ -329,16 +327,103 @@ def _sample_ids(file_id: str, batch: Batch) -> list[str]:
     return [f"{file_id}[{i}]" for i in range(len(batch))]
 
 
-def _check_shape(batch: Batch, shape: tuple[int, int] | None, columns_fixed: bool) -> tuple[int, int]:
-    found = tuple(batch.values.shape[1:])
+def _check_shape(
+    path: str, found: tuple[int, int], shape: tuple[int, int] | None, columns_fixed: bool
+) -> tuple[int, int]:
     if shape is None:
         return found
     if found[0] != shape[0] or (columns_fixed and found[1] != shape[1]):
         raise InputError(
-            f"{batch.path}: samples are {found[0]}x{found[1]}, but earlier files were "
+            f"{path}: samples are {found[0]}x{found[1]}, but earlier files were "
             f"{shape[0]}x{shape[1]}; a profile is fitted on samples of one shape"
         )
     return shape
+
+
+class _FitReader:
+    """Turns a group of ``(path, id)`` files, or of in-memory ``(id, Batch)`` pairs, into ``(id, Batch)``."""
+
+    def __init__(self, kind: Kind, representation: dict[str, Any], read_options: ReadOptions, in_memory: bool = False) -> None:
+        self.kind = kind
+        self.representation = representation
+        self.read_options = read_options
+        self.in_memory = in_memory
+
+    def batches(self, group: list[Any]) -> Iterator[tuple[str, Batch]]:
+        if self.in_memory:
+            yield from group
+            return
+        for path, file_id in group:
+            yield file_id, self.kind.read(path, self.read_options, self.representation)
+
+
+@dataclass
+class _FirstPassPart:
+    """What pass one of fitting learns from one group of files."""
+
+    accumulator: Any
+    shapes: list[tuple[str, tuple[int, int]]] = field(default_factory=list)
+    sample_ids: list[str] = field(default_factory=list)
+    reference: list[tuple[float, str]] = field(default_factory=list)
+    calibration: list[tuple[float, str]] = field(default_factory=list)
+
+
+class _FirstPassJob:
+    """Pass one over a group of files: split by id hash, reference sums, candidate picks."""
+
+    def __init__(self, reader: _FitReader, seed: int, calibration_share: float) -> None:
+        self.reader = reader
+        self.seed = seed
+        self.calibration_share = calibration_share
+
+    def __call__(self, group: list[Any]) -> _FirstPassPart:
+        kind = self.reader.kind
+        part = _FirstPassPart(kind.accumulator_for(self.reader.representation))
+        shape = None
+        for file_id, batch in self.reader.batches(group):
+            found = tuple(batch.values.shape[1:])
+            shape = _check_shape(batch.path, found, shape, kind.columns_fixed)
+            part.shapes.append((batch.path, found))
+            rows, units = [], []
+            for i, sample_id in enumerate(_sample_ids(file_id, batch)):
+                part.sample_ids.append(sample_id)
+                unit = file_id if batch.grouped else sample_id
+                key = _split_key(unit, self.seed)
+                if key < self.calibration_share:
+                    part.calibration.append((key, sample_id))
+                else:
+                    part.reference.append((key, sample_id))
+                    rows.append(i)
+                    units.append(unit)
+            if rows:
+                part.accumulator.add_many(batch.values[rows], units)
+        return part
+
+
+class _SecondPassJob:
+    """Pass two over a group of files: statistics of the picked reference and calibration samples."""
+
+    def __init__(self, reader: _FitReader, context: Context, reference_ids: set[str], calibration_ids: set[str]) -> None:
+        self.reader = reader
+        self.context = context
+        self.reference_ids = reference_ids
+        self.calibration_ids = calibration_ids
+
+    def __call__(self, group: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        kind = self.reader.kind
+        reference_rows: list[np.ndarray] = []
+        calibration_rows: list[np.ndarray] = []
+        for file_id, batch in self.reader.batches(group):
+            ids = _sample_ids(file_id, batch)
+            take_reference = [i for i, sample_id in enumerate(ids) if sample_id in self.reference_ids]
+            take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in self.calibration_ids]
+            if take_reference:
+                reference_rows.append(
+                    _features_chunked(kind, batch.values[take_reference], self.context.for_reference_samples())
+                )
+            if take_calibration:
+                calibration_rows.append(_features_chunked(kind, batch.values[take_calibration], self.context))
+        return reference_rows, calibration_rows
 
 
 def _features_chunked(kind: Kind, values: np.ndarray, context: Context) -> np.ndarray:
@@ -510,7 +595,9 @@ class SampleResult:
         }
 
 
-def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> list[SampleResult]:
+def score_batch(
+    batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL, evidence: int | None = None
+) -> list[SampleResult]:
     """Score every sample of a batch against the model.
 
     For a batch of patches cut from one recording or piece, the patch
@@ -519,6 +606,12 @@ def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> 
     keeps the share of real files flagged at or below the level whatever
     the dependence between patches.
 
+    Parameters
+    ----------
+    evidence : int, optional
+        Keep this many evidence items per result, most extreme first;
+        default: every statistic.
+
     Raises
     ------
     InputError
@@ -526,21 +619,37 @@ def score_batch(batch: Batch, model: Model, *, level: float = DEFAULT_LEVEL) -> 
     """
     _check_level(level)
     check_sample_shape(batch, model.sample_shape, model.kind.columns_fixed, model.profile.source)
-
-    results: list[SampleResult] = []
-    for start in range(0, len(batch), CHUNK):
-        values = batch.values[start : start + CHUNK]
-        features = model.kind.features(values, model.context)
-        chunk_results = _results_from_features(
-            features, model, level, batch.sources[start : start + CHUNK], batch.notes
-        )
-        for offset, (result, sample) in enumerate(zip(chunk_results, values), start=start):
-            result.details = model.kind.details(sample, model.context, batch.column_offset(offset))
-            if batch.grouped:
-                result.unit = "patch"
-        results.extend(chunk_results)
+    results = _score_values(
+        model, batch.values, batch.sources, [batch.notes] * len(batch), level, evidence,
+        offsets=[batch.column_offset(i) for i in range(len(batch))] if batch.grouped else None,
+    )
     if batch.grouped:
+        for result in results:
+            result.unit = "patch"
         results.append(_file_result(batch, model, results, level))
+    return results
+
+
+def _score_values(
+    model: Model,
+    values: np.ndarray,
+    sources: list[str],
+    notes: list[list[str]],
+    level: float,
+    evidence: int | None,
+    offsets: list[int] | None = None,
+) -> list[SampleResult]:
+    """Score samples in chunks of CHUNK; ``notes`` and ``offsets`` are per sample."""
+    results: list[SampleResult] = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        features = model.kind.features(chunk, model.context)
+        chunk_results = _results_from_features(
+            features, model, level, sources[start : start + CHUNK], notes[start : start + CHUNK], evidence
+        )
+        for i, (result, sample) in enumerate(zip(chunk_results, chunk), start=start):
+            result.details = model.kind.details(sample, model.context, offsets[i] if offsets else 0)
+        results.extend(chunk_results)
     return results
 
 
@@ -578,7 +687,12 @@ def _file_result(batch: Batch, model: Model, patches: list[SampleResult], level:
 
 
 def _results_from_features(
-    features: np.ndarray, model: Model, level: float, sources: list[str], notes: list[str]
+    features: np.ndarray,
+    model: Model,
+    level: float,
+    sources: list[str],
+    notes: list[list[str]],
+    evidence: int | None,
 ) -> list[SampleResult]:
     z = model.standardiser.z_scores(features)
     scores = model.density.negative_log_likelihood(z)
@@ -595,7 +709,7 @@ def _results_from_features(
 
     # Plain Python lists: building 20-odd evidence items per sample from numpy
     # scalars costs more than computing the statistics.
-    orders = np.argsort(-np.abs(z), axis=1, kind="stable").tolist()
+    orders = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :evidence].tolist()
     feature_rows = np.where(np.isnan(features), np.nan, features).tolist()
     z_rows = z.tolist()
     tail_rows = tails.tolist()
@@ -613,7 +727,7 @@ def _results_from_features(
         else:
             verdict = "gan"
         values, scores_i, tails_i = feature_rows[i], z_rows[i], tail_rows[i]
-        evidence = [
+        items = [
             Evidence(
                 statistic=names[j],
                 value=None if values[j] != values[j] else values[j],
@@ -632,8 +746,8 @@ def _results_from_features(
                 p_value=float(p_values[i]),
                 statistic=float(scores[i]),
                 perturbation_p_value=float(perturbation_p[i]),
-                evidence=evidence,
-                notes=list(notes),
+                evidence=items,
+                notes=list(notes[i]),
             )
         )
     return results
@@ -660,6 +774,8 @@ class ProfileChooser:
         self.kind = kind
         self.fixed: Model | None = None
         self.models: dict[str, Model] = {}
+        # Bundled profiles used, by kind, in order of first use, here or in worker processes.
+        self.used: dict[str, str] = {}
         if profile_path is not None:
             from gandetect.profile import load_profile
 
@@ -688,7 +804,15 @@ class ProfileChooser:
         name = kind_for_path(path, default=self.kind or "image")
         if name not in self.models:
             self.models[name] = Model.from_profile(load_bundled_profile(name))
+            self.used.setdefault(name, self.models[name].profile.source)
         return self.models[name]
+
+    def mark_used(self, kind: str) -> None:
+        """Record that a worker process scored a file of ``kind`` with its bundled profile."""
+        from gandetect.profile import BUNDLED_PROFILES
+
+        if self.fixed is None and kind in BUNDLED_PROFILES:
+            self.used.setdefault(kind, f"bundled:{BUNDLED_PROFILES[kind]}")
 
     def for_set(self, path: str | os.PathLike) -> Model:
         """Return the model for a set: a file, or a folder judged by its first file."""
@@ -702,7 +826,7 @@ class ProfileChooser:
         """Profiles used so far."""
         if self.fixed is not None:
             return [self.fixed.profile.source]
-        return [model.profile.source for model in self.models.values()]
+        return list(self.used.values())
 
 
 def score_paths(
@@ -711,33 +835,224 @@ def score_paths(
     *,
     level: float = DEFAULT_LEVEL,
     read_options: ReadOptions | None = None,
+    evidence: int | None = None,
+    workers: int = 1,
 ) -> Iterator[SampleResult]:
-    """Score every file under ``paths``, yielding results as they are computed.
+    """Score every file under ``paths``, yielding results in file order as they are computed.
 
     ``model`` is one model for every file or a :class:`ProfileChooser`. A
     file that cannot be read or scored yields one result with ``error`` set,
-    and the run goes on.
+    and the run goes on. Files are taken in groups of
+    :data:`FILES_PER_TASK`; the small samples of a group (single images)
+    are scored together in one vectorised call. With ``workers`` above 1 the
+    groups go to that many processes and the results come back in the same
+    order and with the same values as with one.
+
+    Parameters
+    ----------
+    evidence : int, optional
+        Evidence items kept per result, most extreme first; default: all.
     """
     _check_level(level)
-    read_options = read_options or ReadOptions()
+    job = _ScoreJob(model, level, read_options or ReadOptions(), evidence)
     suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
-    for path, _ in iter_input_files(paths, suffixes):
+    tasks = _groups((path for path, _ in iter_input_files(paths, suffixes)), FILES_PER_TASK)
+    for task_results in run_tasks(job, tasks, workers, on_lost_worker=job.lost):
+        if workers > 1 and isinstance(model, ProfileChooser):
+            for result in task_results:
+                model.mark_used(result.kind)
+        yield from task_results
+
+
+class _ScoreJob:
+    """Scores one group of files; picklable, so that worker processes can run it."""
+
+    def __init__(
+        self, model: "Model | ProfileChooser", level: float, read_options: ReadOptions, evidence: int | None
+    ) -> None:
+        self.model = model
+        self.level = level
+        self.read_options = read_options
+        self.evidence = evidence
+
+    def __call__(self, files: list[str]) -> list[SampleResult]:
+        results: list[SampleResult] = []
+        pooled: list[tuple[Model, Batch]] = []
+        for path in files:
+            try:
+                file_model = self.model.for_path(path) if isinstance(self.model, ProfileChooser) else self.model
+                batch = file_model.read(path, self.read_options)
+                check_sample_shape(batch, file_model.sample_shape, file_model.kind.columns_fixed, file_model.profile.source)
+            except Exception as error:  # noqa: BLE001 - one file must not end a batch
+                results.extend(self._score_pooled(pooled))
+                pooled = []
+                results.append(self._error_result(path, error, "reading"))
+                continue
+            if batch.grouped or len(batch) >= CHUNK:
+                results.extend(self._score_pooled(pooled))
+                pooled = []
+                results.extend(self._score_one(file_model, batch))
+                continue
+            if pooled and (
+                pooled[0][0] is not file_model or pooled[0][1].values.shape[1:] != batch.values.shape[1:]
+            ):
+                results.extend(self._score_pooled(pooled))
+                pooled = []
+            pooled.append((file_model, batch))
+            if sum(len(member) for _, member in pooled) >= CHUNK:
+                results.extend(self._score_pooled(pooled))
+                pooled = []
+        results.extend(self._score_pooled(pooled))
+        return results
+
+    def _score_pooled(self, pooled: list[tuple[Model, Batch]]) -> list[SampleResult]:
+        """Score the samples of several files in one call; on failure, file by file."""
+        if len(pooled) <= 1:
+            return [result for model, batch in pooled for result in self._score_one(model, batch)]
+        model = pooled[0][0]
         try:
-            file_model = model.for_path(path) if isinstance(model, ProfileChooser) else model
-            batch = file_model.read(path, read_options)
-            yield from score_batch(batch, file_model, level=level)
-        except GandetectError as error:
-            yield SampleResult(path=path, kind=_kind_name(model, path), error=str(error))
-        except MemoryError:
-            yield SampleResult(path=path, kind=_kind_name(model, path), error=f"{path}: out of memory while reading; split the file or lower --max-array-elements")
-        except Exception as error:  # noqa: BLE001 - one file must not end a batch
-            # A reader failing in a way gandetect does not know yet still gets a record.
-            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            yield SampleResult(
-                path=path,
-                kind=_kind_name(model, path),
-                error=f"{path}: unexpected {type(error).__name__} while reading ({message}); please report this file",
+            return _score_values(
+                model,
+                np.concatenate([batch.values for _, batch in pooled]),
+                [source for _, batch in pooled for source in batch.sources],
+                [batch.notes for _, batch in pooled for _ in range(len(batch))],
+                self.level,
+                self.evidence,
             )
+        except Exception:  # noqa: BLE001 - find which file fails and give it the error
+            return [result for model, batch in pooled for result in self._score_one(model, batch)]
+
+    def _score_one(self, model: Model, batch: Batch) -> list[SampleResult]:
+        try:
+            return score_batch(batch, model, level=self.level, evidence=self.evidence)
+        except Exception as error:  # noqa: BLE001 - one file must not end a batch
+            return [self._error_result(batch.path, error, "scoring")]
+
+    def _error_result(self, path: str, error: BaseException, stage: str) -> SampleResult:
+        kind = _kind_name(self.model, path)
+        if isinstance(error, GandetectError):
+            return SampleResult(path=path, kind=kind, error=str(error))
+        if isinstance(error, MemoryError):
+            return SampleResult(
+                path=path, kind=kind,
+                error=f"{path}: out of memory while {stage}; split the file or lower --max-array-elements",
+            )
+        # A reader failing in a way gandetect does not know yet still gets a record.
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return SampleResult(
+            path=path,
+            kind=kind,
+            error=f"{path}: unexpected {type(error).__name__} while {stage} ({message}); please report this file",
+        )
+
+    def lost(self, files: list[str]) -> list[SampleResult]:
+        """Error results for a group whose worker process died."""
+        return [
+            SampleResult(
+                path=path,
+                kind=_kind_name(self.model, path),
+                error=f"{path}: the worker process scoring it stopped (out of memory?); rerun it with --workers 1",
+            )
+            for path in files
+        ]
+
+
+def _groups(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    group: list[Any] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def default_workers() -> int:
+    """Worker processes used by default: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_WORKER_JOB: Any = None
+
+
+def _install_job(job: Any) -> None:
+    global _WORKER_JOB
+    import signal
+
+    # Ctrl-C reaches the whole process group; the parent decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_JOB = job
+
+
+def _run_installed_job(task: Any) -> Any:
+    return _WORKER_JOB(task)
+
+
+def run_tasks(
+    job: Any, tasks: Iterable[Any], workers: int, *, on_lost_worker: Any = None
+) -> Iterator[Any]:
+    """Yield ``job(task)`` for every task, in task order, using ``workers`` processes.
+
+    With one worker the tasks run here. With more, at most two tasks per
+    worker are in flight, so results never pile up ahead of a slow reader.
+    When a worker process dies, ``on_lost_worker(task)`` gives the result of
+    each task in flight, if set; otherwise :class:`InputError` is raised.
+    """
+    task_iterator = iter(tasks)
+    first = list(itertools.islice(task_iterator, 2))
+    if workers <= 1 or len(first) < 2:
+        # One task needs no worker process: starting one costs more than it saves.
+        for task in itertools.chain(first, task_iterator):
+            yield job(task)
+        return
+
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork shares the loaded profiles and imports with the workers at no cost.
+    context = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+
+    def new_executor() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_install_job, initargs=(job,))
+
+    executor = new_executor()
+    in_flight: deque = deque()
+    try:
+        task_iterator = itertools.chain(first, task_iterator)
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < 2 * workers:
+                try:
+                    task = next(task_iterator)
+                except StopIteration:
+                    exhausted = True
+                    break
+                in_flight.append((task, executor.submit(_run_installed_job, task)))
+            if not in_flight:
+                return
+            task, future = in_flight.popleft()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                if on_lost_worker is None:
+                    raise InputError("a worker process stopped (out of memory?); rerun with --workers 1") from None
+                lost = [task] + [pending for pending, _ in in_flight]
+                in_flight.clear()
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = new_executor()
+                for pending in lost:
+                    yield on_lost_worker(pending)
+                continue
+            yield result
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _kind_name(model: "Model | ProfileChooser", path: str) -> str:

@@ -50,7 +50,15 @@ class ReferenceAccumulator:
 
     def add(self, values: np.ndarray, unit: str = "") -> None:
         """Add one sample's values, shape (rows, columns) in [0, 1], from file or sample ``unit``."""
+        self.add_many(values[np.newaxis], [unit])
+
+    def add_many(self, values: np.ndarray, units: list[str]) -> None:
+        """Add samples of shape (n, rows, columns), sample ``i`` from file or sample ``units[i]``."""
         self.level_counts += np.bincount(quantise_levels(values).ravel(), minlength=VALUE_GRID + 1)
+
+    def merge(self, other: "ReferenceAccumulator") -> None:
+        """Add the sums of ``other``, filled from other files."""
+        self.level_counts += other.level_counts
 
     def to_json(self) -> dict[str, Any]:
         reference = ValueReference.from_level_counts(self.level_counts)
@@ -181,18 +189,28 @@ class PianoRollAccumulator(ReferenceAccumulator):
         self.transition_units: dict[int, list] = {}
         self.duration_counts: dict[int, int] = {}
 
-    def add(self, values: np.ndarray, unit: str = "") -> None:
+    def add_many(self, values: np.ndarray, units: list[str]) -> None:
         from gandetect.music import chroma_states, note_durations, transitions
 
-        super().add(values, unit)
-        for code in np.unique(transitions(chroma_states(values, self.pitch_low))).tolist():
+        super().add_many(values, units)
+        for sample, unit in zip(values, units):
+            for code in np.unique(transitions(chroma_states(sample, self.pitch_low))).tolist():
+                entry = self.transition_units.setdefault(code, [0, None])
+                # Patches of one file arrive together, so comparing with the last unit counts files.
+                if entry[1] != unit:
+                    entry[0] += 1
+                    entry[1] = unit
+            durations, counts = np.unique(note_durations(sample), return_counts=True)
+            for duration, count in zip(durations.tolist(), counts.tolist()):
+                self.duration_counts[duration] = self.duration_counts.get(duration, 0) + count
+
+    def merge(self, other: "ReferenceAccumulator") -> None:
+        """Add the sums of ``other``; its files must differ from this one's."""
+        super().merge(other)
+        for code, (files, _) in other.transition_units.items():
             entry = self.transition_units.setdefault(code, [0, None])
-            # Patches of one file arrive together, so comparing with the last unit counts files.
-            if entry[1] != unit:
-                entry[0] += 1
-                entry[1] = unit
-        durations, counts = np.unique(note_durations(values), return_counts=True)
-        for duration, count in zip(durations.tolist(), counts.tolist()):
+            entry[0] += files
+        for duration, count in other.duration_counts.items():
             self.duration_counts[duration] = self.duration_counts.get(duration, 0) + count
 
     def to_json(self) -> dict[str, Any]:

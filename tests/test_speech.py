@@ -97,7 +97,7 @@ def test_silence_has_defined_result(tmp_path):
     path = tmp_path / "silence.wav"
     soundfile.write(path, np.zeros(RATE * 2), RATE)
 
-    result = runner.invoke(app, ["score", str(path), "--json"])
+    result = runner.invoke(app, ["score", str(path), "--json", "--evidence", "all"])
 
     file_record = json.loads(result.stdout)["results"][-1]
     assert file_record["unit"] == "file"

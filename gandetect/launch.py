@@ -1,0 +1,74 @@
+"""Entry point of the ``gandetect`` command.
+
+A plain ``gandetect score FILE...`` call, with only the options that shell
+loops use, runs straight through :func:`gandetect.render.run_score`; typer,
+which takes longer to import than scoring an image takes, is imported for
+every other call (help, other commands, other options, bad values), and
+gives the same output for the calls that the quick path takes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+_VALUE_OPTIONS = {"--profile": "profile", "-p": "profile", "--kind": "kind", "--level": "level", "--evidence": "evidence"}
+
+
+def quick_score_arguments(arguments: list[str]) -> dict[str, Any] | None:
+    """Return the arguments of a ``score`` call that needs no typer, or None."""
+    if len(arguments) < 2 or arguments[0] != "score":
+        return None
+    parsed: dict[str, Any] = {"files": [], "profile": None, "kind": None, "level": "0.01", "as_json": False, "evidence": "3"}
+    tokens = iter(arguments[1:])
+    for token in tokens:
+        if token == "--json":
+            parsed["as_json"] = True
+        elif token in _VALUE_OPTIONS:
+            value = next(tokens, None)
+            if value is None:
+                return None
+            parsed[_VALUE_OPTIONS[token]] = value
+        elif token.startswith("--") and token.partition("=")[0] in _VALUE_OPTIONS:
+            name, _, value = token.partition("=")
+            parsed[_VALUE_OPTIONS[name]] = value
+        elif token.startswith("-"):
+            return None
+        else:
+            parsed["files"].append(Path(token))
+    try:
+        parsed["level"] = float(parsed["level"])
+    except ValueError:
+        return None
+    if not parsed["files"]:
+        return None
+    if parsed["profile"] is not None:
+        parsed["profile"] = Path(parsed["profile"])
+    return parsed
+
+
+def configure_output() -> None:
+    """Print undecodable file names escaped, and library warnings as one line."""
+    # File names that are not valid UTF-8 reach Python as surrogate escapes;
+    # print them as \udcXX instead of failing. JSON output escapes them anyway.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    import warnings
+
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {message}\n"
+
+
+def main() -> None:
+    """Run the ``gandetect`` command."""
+    configure_output()
+    quick = quick_score_arguments(sys.argv[1:])
+    if quick is not None:
+        from gandetect.render import run_score
+
+        files = quick.pop("files")
+        sys.exit(run_score(files, options={}, **quick))
+    from gandetect.cli import app
+
+    app()

@@ -1,0 +1,227 @@
+"""Output shared by the commands, and the ``score`` command itself, without typer.
+
+``gandetect score`` runs in shell loops, one process per file, so it must
+start fast: importing typer costs more than scoring an image. This module
+contains what ``score`` needs (reading options, scoring, the table, lines and
+JSON) so that :mod:`gandetect.launch` can run plain ``score`` calls without
+importing :mod:`gandetect.cli`, and the typer command gives the same output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from gandetect.errors import GandetectError, UsageError
+
+EXIT_REAL = 0
+EXIT_FLAGGED = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_EVIDENCE = 3
+
+
+def parse_evidence(text: str) -> int | None:
+    """Read ``--evidence``: a count of items, or ``all`` (returned as None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        raise UsageError(f"invalid --evidence {text!r}; use a number of statistics or all") from None
+    if count < 0:
+        raise UsageError(f"invalid --evidence {text!r}; use 0 or more, or all")
+    return count
+
+
+def read_options(
+    value_range: str = "auto",
+    npz_key: str | None = None,
+    sample_shape: str | None = None,
+    max_pixels: int = 1 << 24,
+    max_elements: int = 1 << 28,
+    max_seconds: float = 3600.0,
+    max_notes: int = 1 << 20,
+    max_steps: int = 1 << 20,
+):
+    """Check the reading options given on the command line and bundle them."""
+    from gandetect.kinds import ReadOptions
+
+    shape = None
+    if sample_shape is not None:
+        try:
+            rows, columns = (int(part) for part in sample_shape.lower().split("x"))
+            if rows <= 0 or columns <= 0:
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"invalid --sample-shape {sample_shape!r}; write ROWSxCOLUMNS, e.g. 28x28") from None
+        shape = (rows, columns)
+    if min(max_pixels, max_elements, max_seconds, max_notes, max_steps) <= 0:
+        raise UsageError("--max-pixels, --max-array-elements, --max-seconds, --max-notes and --max-steps must be positive")
+    return ReadOptions(
+        value_range=value_range,
+        npz_key=npz_key,
+        sample_shape=shape,
+        max_pixels=max_pixels,
+        max_array_elements=max_elements,
+        max_seconds=max_seconds,
+        max_notes=max_notes,
+        max_steps=max_steps,
+    )
+
+
+def check_inputs_exist(paths: list[Path]) -> None:
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{os.fsdecode(path)}: no such file or folder")
+
+
+def print_error(message: str) -> int:
+    """Print one error line to stderr and return the error exit code."""
+    sys.stderr.write(f"gandetect: error: {message}\n")
+    sys.stderr.flush()
+    return EXIT_ERROR
+
+
+def exit_code(results) -> int:
+    counted = [result for result in results if result.counted]
+    if any(result.error for result in counted):
+        return EXIT_ERROR
+    if any(result.flagged for result in counted):
+        return EXIT_FLAGGED
+    return EXIT_REAL
+
+
+def summary(counts: Counter, interrupted: bool, level: float, profile_sources: list[str]) -> dict[str, Any]:
+    return {
+        "type": "summary",
+        "n_results": sum(counts.values()),
+        "real": counts["real"],
+        "gan": counts["gan"],
+        "adversarial": counts["adversarial"],
+        "errors": counts["error"],
+        "level": level,
+        "profiles": profile_sources,
+        "interrupted": interrupted,
+    }
+
+
+def summary_line(counts: dict[str, Any]) -> str:
+    n = counts["n_results"]
+    return (
+        f"{n} {'result' if n == 1 else 'results'}: {counts['real']} real, {counts['gan']} gan, "
+        f"{counts['adversarial']} adversarial, {counts['errors']} {'error' if counts['errors'] == 1 else 'errors'}"
+    )
+
+
+def format_p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def evidence_text(result, count: int | None) -> str:
+    parts = []
+    for item in result.evidence[:count]:
+        value = "undefined" if item.value is None else f"{item.value:.4g}"
+        parts.append(f"{item.statistic}={value} (z {item.z:+.1f})")
+    return "; ".join(parts)
+
+
+def result_line(result, evidence_count: int | None) -> str:
+    """Format one result as a tab-separated line: path, verdict, p-value, evidence (or the error)."""
+    if result.error:
+        return f"{result.path}\terror\t-\t{result.error}"
+    return f"{result.path}\t{result.verdict}\t{format_p(result.p_value)}\t{evidence_text(result, evidence_count)}"
+
+
+def write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def render_table(results, evidence_count: int | None, counts: dict[str, Any]) -> None:
+    """Print results as a rich table, for a terminal."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    table.add_column("path", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("p-value", justify="right")
+    table.add_column("evidence", overflow="fold")
+    styles = {"real": "green", "gan": "red", "adversarial": "magenta"}
+    for result in results:
+        if result.error:
+            table.add_row(escape(result.path), "[yellow]error[/]", "-", escape(result.error))
+            continue
+        style = styles[result.verdict]
+        table.add_row(
+            escape(result.path),
+            f"[{style}]{result.verdict}[/]",
+            format_p(result.p_value),
+            escape(evidence_text(result, evidence_count)),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"{summary_line(counts)} (level {counts['level']}, profile {', '.join(counts['profiles']) or '-'})",
+        markup=False,
+    )
+
+
+def run_score(
+    files: list[Path],
+    *,
+    profile: Path | None,
+    kind: str | None,
+    level: float,
+    as_json: bool,
+    evidence: str,
+    options: dict[str, Any],
+) -> int:
+    """Run ``gandetect score`` and return its exit code.
+
+    Output: JSON with ``as_json``; a table when stdout is a terminal;
+    otherwise one tab-separated line per result, with the summary on stderr.
+    """
+    from gandetect.engine import ProfileChooser, score_paths
+
+    try:
+        evidence_count = parse_evidence(evidence)
+        reading = read_options(**options)
+        chooser = ProfileChooser(profile, kind)
+        check_inputs_exist(files)
+        results = list(score_paths(files, chooser, level=level, read_options=reading, evidence=evidence_count))
+    except GandetectError as error:
+        return print_error(str(error))
+    if not results:
+        return print_error(f"no supported files found in {', '.join(os.fsdecode(path) for path in files)}")
+
+    counts = summary(
+        Counter(result.verdict or "error" for result in results if result.counted), False, level, chooser.sources()
+    )
+    try:
+        if as_json:
+            document = {"results": [result.to_json() for result in results], "summary": counts}
+            # No indent: json's C encoder only runs without one, ten times faster on large stacks.
+            write_line(json.dumps(document))
+        elif sys.stdout.isatty():
+            render_table(results, evidence_count, counts)
+        else:
+            sys.stdout.write("".join(result_line(result, evidence_count) + "\n" for result in results))
+            sys.stdout.flush()
+            sys.stderr.write(summary_line(counts) + "\n")
+    except BrokenPipeError:
+        quiet_broken_pipe()
+    return exit_code(results)
+
+
+def quiet_broken_pipe() -> None:
+    """Send further output to /dev/null once the reader of stdout has gone, as `| head -1` does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
