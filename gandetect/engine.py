@@ -411,19 +411,26 @@ class _SecondPassJob:
 
     def __call__(self, group: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         kind = self.reader.kind
-        reference_rows: list[np.ndarray] = []
-        calibration_rows: list[np.ndarray] = []
+        reference: list[np.ndarray] = []
+        calibration: list[np.ndarray] = []
         for file_id, batch in self.reader.batches(group):
             ids = _sample_ids(file_id, batch)
-            take_reference = [i for i, sample_id in enumerate(ids) if sample_id in self.reference_ids]
-            take_calibration = [i for i, sample_id in enumerate(ids) if sample_id in self.calibration_ids]
-            if take_reference:
-                reference_rows.append(
-                    _features_chunked(kind, batch.values[take_reference], self.context.for_reference_samples())
-                )
-            if take_calibration:
-                calibration_rows.append(_features_chunked(kind, batch.values[take_calibration], self.context))
+            reference.extend(batch.values[i] for i, sample_id in enumerate(ids) if sample_id in self.reference_ids)
+            calibration.extend(batch.values[i] for i, sample_id in enumerate(ids) if sample_id in self.calibration_ids)
+        # The group's picks go through the statistics together: one call for many small files.
+        reference_context = self.context.for_reference_samples()
+        reference_rows = [_features_chunked(kind, run, reference_context) for run in _same_shape_runs(reference)]
+        calibration_rows = [_features_chunked(kind, run, self.context) for run in _same_shape_runs(calibration)]
         return reference_rows, calibration_rows
+
+
+def _same_shape_runs(samples: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """Stack consecutive samples of one shape, in order."""
+    start = 0
+    for end in range(1, len(samples) + 1):
+        if end == len(samples) or samples[end].shape != samples[start].shape:
+            yield np.stack(samples[start:end])
+            start = end
 
 
 def _features_chunked(kind: Kind, values: np.ndarray, context: Context) -> np.ndarray:
