@@ -116,7 +116,13 @@ class TransitionReference:
 
     def violations(self, states: np.ndarray) -> np.ndarray:
         """Boolean mask over the transitions of ``states``: True where unseen in the reference."""
-        return ~np.isin(transitions(states), self.codes, assume_unique=False)
+        codes = transitions(states)
+        if self.codes.size == 0:
+            return np.ones(codes.shape, dtype=bool)
+        # The reference codes are sorted and unique: a binary search per transition,
+        # where np.isin would sort the reference again on every call.
+        index = np.minimum(np.searchsorted(self.codes, codes), self.codes.size - 1)
+        return self.codes[index] != codes
 
     def locate(self, states: np.ndarray, limit: int = 20) -> list[Violation]:
         """Locate the first ``limit`` violations of a state sequence, with step and note names."""

@@ -107,23 +107,24 @@ def ks_statistic(values: np.ndarray, reference: ValueReference) -> np.ndarray:
     values = np.sort(np.asarray(values, dtype=np.float64), axis=1)
     n, m = values.shape
 
-    # At each sample value: count of sample values <= it is (j + 1) at the last
-    # of a run of ties. Earlier members of a tie are skipped, because their
-    # position gives a count between the left and right limits.
+    # Between two consecutive distinct sample values the sample CDF is flat and
+    # the reference CDF rises, so the largest gap there lies at one of the two
+    # ends: at the lower value (the last member of its tie has the sample CDF
+    # (j + 1) / m) or just before the upper value (the first member of its tie
+    # has j / m sample values below it, against the reference's left limit).
+    # That covers every point, the reference levels included, without a pass
+    # over the reference levels.
     last_of_tie = np.ones_like(values, dtype=bool)
     last_of_tie[:, :-1] = values[:, :-1] != values[:, 1:]
-    sample_cdf = np.arange(1, m + 1) / m
-    gaps_at_samples = np.abs(reference.cdf_at(values) - sample_cdf) * last_of_tie
-
-    # At each reference level: count of sample values <= the level.
-    below = np.searchsorted(reference.values, values, side="left")
-    n_levels = reference.values.size
-    offsets = (np.arange(n) * (n_levels + 1))[:, np.newaxis]
-    counts = np.bincount((below + offsets).ravel(), minlength=n * (n_levels + 1))
-    at_or_below = np.cumsum(counts.reshape(n, n_levels + 1), axis=1)[:, :n_levels] / m
-    gaps_at_levels = np.abs(reference.cdf[np.newaxis, :] - at_or_below)
-
-    return np.maximum(gaps_at_samples.max(axis=1), gaps_at_levels.max(axis=1))
+    first_of_tie = np.ones_like(values, dtype=bool)
+    first_of_tie[:, 1:] = last_of_tie[:, :-1]
+    padded = np.concatenate([[0.0], reference.cdf])
+    at_values = padded[np.searchsorted(reference.values, values, side="right")]
+    before_values = padded[np.searchsorted(reference.values, values, side="left")]
+    steps = np.arange(m + 1) / m
+    gaps_at = np.abs(at_values - steps[1:]) * last_of_tie
+    gaps_before = np.abs(before_values - steps[:-1]) * first_of_tie
+    return np.maximum(gaps_at.max(axis=1), gaps_before.max(axis=1))
 
 
 def ks_pvalue(statistic: float, n_sample: int, n_reference: int) -> float:
