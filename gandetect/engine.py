@@ -411,23 +411,34 @@ class _SecondPassJob:
 
     def __call__(self, group: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         kind = self.reader.kind
-        reference: list[np.ndarray] = []
-        calibration: list[np.ndarray] = []
-        for file_id, batch in self.reader.batches(group):
-            ids = _sample_ids(file_id, batch)
-            reference.extend(batch.values[i] for i, sample_id in enumerate(ids) if sample_id in self.reference_ids)
-            calibration.extend(batch.values[i] for i, sample_id in enumerate(ids) if sample_id in self.calibration_ids)
-        # The group's picks go through the statistics together: one call for many small files.
         reference_context = self.context.for_reference_samples()
-        reference_rows = [_features_chunked(kind, run, reference_context) for run in _same_shape_runs(reference)]
-        calibration_rows = [_features_chunked(kind, run, self.context) for run in _same_shape_runs(calibration)]
-        return reference_rows, calibration_rows
+        rows: dict[str, list[np.ndarray]] = {"reference": [], "calibration": []}
+        picked: dict[str, list[np.ndarray]] = {"reference": [], "calibration": []}
+        contexts = {"reference": reference_context, "calibration": self.context}
+
+        def flush(part: str) -> None:
+            rows[part].extend(_features_chunked(kind, run, contexts[part]) for run in _same_shape_runs(picked[part]))
+            picked[part] = []
+
+        for file_id, batch in self.reader.batches(group):
+            for i, sample_id in enumerate(_sample_ids(file_id, batch)):
+                part = "reference" if sample_id in self.reference_ids else "calibration" if sample_id in self.calibration_ids else None
+                if part is None:
+                    continue
+                # Picks go through the statistics CHUNK at a time: one call for many
+                # small files, and bounded memory for large ones.
+                picked[part].append(batch.values[i])
+                if len(picked[part]) == CHUNK:
+                    flush(part)
+        flush("reference")
+        flush("calibration")
+        return rows["reference"], rows["calibration"]
 
 
 def _same_shape_runs(samples: list[np.ndarray]) -> Iterator[np.ndarray]:
     """Stack consecutive samples of one shape, in order."""
     start = 0
-    for end in range(1, len(samples) + 1):
+    for end in range(1, len(samples) + 1 if samples else 0):
         if end == len(samples) or samples[end].shape != samples[start].shape:
             yield np.stack(samples[start:end])
             start = end
