@@ -200,18 +200,23 @@ def value_figure(reference: ValueDistribution, sets: Sequence[ValueDistribution]
     full_shares = [binned_shares(item.values, item.counts, FULL_RANGE_EDGES) for item, *_ in curves]
     positive = np.concatenate([shares[shares > 0] for shares in full_shares])
     floor = positive.min() / 2 if positive.size else 1e-6
+    zoom_low, zoom_high = 1.0, 0.0
     for (item, colour, width, style), shares in zip(curves, full_shares):
         line = {"color": colour, "linewidth": width, "linestyle": style}
         ecdf_axes.step(grid, cdf_on_grid(item.values, item.counts, grid), where="post", label=item.label, **line)
-        zoom_axes.step(zoom_grid, cdf_on_grid(item.values, item.counts, zoom_grid), where="post", **line)
+        zoom_cdf = cdf_on_grid(item.values, item.counts, zoom_grid)
+        zoom_axes.step(zoom_grid, zoom_cdf, where="post", **line)
+        zoom_low, zoom_high = min(zoom_low, zoom_cdf[1]), max(zoom_high, zoom_cdf[-1])
         full_axes.stairs(np.maximum(shares, floor), FULL_RANGE_EDGES, baseline=None, **line)
         mid_shares = binned_shares(item.values, item.counts, MID_RANGE_EDGES)
         mid_axes.stairs(mid_shares, MID_RANGE_EDGES, baseline=None, **line)
 
     ecdf_axes.set(title="Empirical CDF of values", xlabel="value", ylabel="share of values ≤ value", xlim=(-0.02, 1.02), ylim=(0.0, 1.01))
+    # The enlarged panel spans the shares between the curves' values at 0 and at its right end.
+    margin = max(0.05 * (zoom_high - zoom_low), 0.005)
     zoom_axes.set(
         title=f"Empirical CDF of values in [0, {ECDF_ZOOM}]", xlabel="value", ylabel="share of values ≤ value",
-        xlim=(-0.001, ECDF_ZOOM), ylim=(0.0, 1.01),
+        xlim=(-0.001, ECDF_ZOOM), ylim=(max(zoom_low - margin, 0.0), min(zoom_high + margin, 1.01)),
     )
     full_axes.set(title="Histogram over [0, 1], log scale", xlabel="value", ylabel="share of all values per bin", xlim=(-0.02, 1.02), yscale="log")
     full_axes.set_ylim(bottom=floor)
