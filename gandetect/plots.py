@@ -29,8 +29,8 @@ FIGURE_FORMATS = {".png": "png", ".svg": "svg"}
 
 REFERENCE_COLOUR = "black"
 
-# Points of the uniform grid that ECDFs are drawn on: finer than the
-# pixels of the panel, so the drawing matches the exact ECDF.
+# Points of the uniform grid that ECDFs are drawn on. The grid is finer
+# than the pixels of a panel, so the drawing is the exact ECDF to within a pixel.
 ECDF_GRID_POINTS = 4096
 
 # Upper end of the enlarged ECDF panel: about ten 8-bit levels above 0.
@@ -178,10 +178,10 @@ def value_figure(reference: ValueDistribution, sets: Sequence[ValueDistribution]
 
     Four panels. Above, the ECDF over [0, 1] and enlarged over [0, 0.04],
     where exact zeros and the faint values of generators part. Both are
-    drawn on a grid finer than the panel's pixels. Below, histograms in
-    bins of four 8-bit levels giving each bin's share of all values: over
-    [0, 1] on a log scale, because the modes 0 and 1 hold most of the mass,
-    and over the mid-range [0.11, 0.88] on a linear one.
+    drawn on a grid finer than the panel's pixels. Below are histograms in
+    bins of four 8-bit levels, giving each bin's share of all values. The
+    one over [0, 1] has a log scale, because the modes 0 and 1 hold most of
+    the mass, and the one over the mid-range [0.11, 0.88] a linear one.
 
     Returns
     -------
@@ -245,7 +245,7 @@ def moments_figure(
 
     One panel per statistic, in the order of ``reference_quantiles``. The
     reference is drawn from its stored quantile grid and each set as the
-    ECDF of its samples' values; NaN values (blank samples, silent patches)
+    ECDF of its samples' values. NaN values (blank samples, silent patches)
     are left out. Each x axis spans the central 99% of the reference and
     98% of every set, so that one extreme kurtosis does not squash the rest.
 

@@ -30,7 +30,7 @@ from gandetect.engine import (
     score_batch,
 )
 from gandetect.errors import GandetectError
-from gandetect.kinds import ReadOptions
+from gandetect.kinds import MAX_LOCATED, ReadOptions
 from gandetect.statistics import SPECTRAL_DESCRIPTIONS
 
 # Thumbnails per set, in reading order.
@@ -95,7 +95,7 @@ class SetEvidence:
         Piano rolls: every note duration in steps.
     unseen_transitions : Counter, or None
         Piano rolls: ``(from, to)`` chroma pairs of the violations located
-        in the results, at most 20 per sample or patch.
+        in the results, at most ``MAX_LOCATED`` (20) per sample or patch.
     """
 
     path: str
@@ -175,12 +175,15 @@ def collect_set(
                 moments[name].append(np.nan if value is None else value)
             if unseen is not None:
                 unseen.update((item["from"], item["to"]) for item in result.details.get("first_violations", []))
+
         room = THUMBNAILS_PER_SET - len(thumbnails)
         if batch.grouped:
             room = min(room, THUMBNAILS_PER_GROUPED_FILE)
         for index in _spread(len(sample_results), room):
             result = sample_results[index]
-            thumbnails.append(Thumbnail(_relative(result.path, label_root), result.verdict, result.p_value, batch.values[index]))
+            # A copy, so that the thumbnail does not keep the whole stack in memory.
+            sample = batch.values[index].copy()
+            thumbnails.append(Thumbnail(_relative(result.path, label_root), result.verdict, result.p_value, sample))
 
     comparison = pool.comparison()
     durations = pool.summary.pooled_durations() if model.kind.name == "pianoroll" else None
@@ -543,8 +546,8 @@ def _violations_part(item: SetEvidence) -> str:
             for (origin, target), count in item.unseen_transitions.most_common(TOP_TRANSITIONS)
         ]
         parts.append(
-            '<p class="note">The most frequent of them, counted over the first 20 located in each sample '
-            "or patch:</p>" + _table(["from", "to", "count"], rows, text_columns=2)
+            f'<p class="note">The most frequent of them, counted over the first {MAX_LOCATED} located in '
+            "each sample or patch:</p>" + _table(["from", "to", "count"], rows, text_columns=2)
         )
     return "".join(parts)
 
