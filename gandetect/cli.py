@@ -234,18 +234,33 @@ def score(
     max_seconds: MaxSecondsOption = 3600.0,
     max_notes: MaxNotesOption = 1 << 20,
     max_steps: MaxStepsOption = 1 << 20,
+    explain: Annotated[
+        Optional[Path],
+        typer.Option("--explain", help="Also draw the file's evidence to this .png or .svg file; takes one FILE."),
+    ] = None,
 ) -> None:
     """Give each file, or each sample of a stack, a verdict with its p-value and evidence.
 
     On a terminal the results form a table; piped, each is one tab-separated
     line (path, verdict, p-value, evidence) and the summary goes to stderr.
     """
+    finish = None
+    if explain is not None:
+        try:
+            _check_explain_request(files, explain)
+        except GandetectError as error:
+            _fail(str(error))
+
+        def finish(chooser, reading) -> bool:
+            return _write_explanation(files[0], chooser, level, reading, explain)
+
     options = dict(
         value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
         max_elements=max_array_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
     )
     code = run_score(
-        files, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence, options=options
+        files, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence, options=options,
+        finish=finish,
     )
     raise typer.Exit(code)
 
@@ -400,11 +415,17 @@ def compare(
     max_seconds: MaxSecondsOption = 3600.0,
     max_notes: MaxNotesOption = 1 << 20,
     max_steps: MaxStepsOption = 1 << 20,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", help="Also draw the ECDF and value histograms of every set to this .png or .svg file."),
+    ] = None,
 ) -> None:
     """Compare each set's pooled values with the profile: KS statistic, p-value, JSD, and per kind violations or moments."""
     from gandetect.engine import compare_set
 
     try:
+        if plot is not None:
+            _check_figure_output(plot)
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
@@ -427,6 +448,8 @@ def compare(
         for message in row.errors:
             typer.echo(f"gandetect: error: {message}", err=True)
     failed = any(row.errors or row.n_samples == 0 for row in rows)
+    if plot is not None:
+        _write_comparison_plot(pairs, plot)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_REAL)
 
 
@@ -638,3 +661,106 @@ def main() -> None:
     from gandetect.launch import main as launch
 
     launch()
+
+
+# ---------------------------------------------------------------- figures and reports
+
+
+def _check_figure_output(path: Path, *, figure: bool = True) -> None:
+    """Raise before any work when plots cannot be drawn or ``path`` cannot be written."""
+    from gandetect.plots import figure_format, require_matplotlib
+
+    require_matplotlib()
+    if figure:
+        figure_format(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{os.fsdecode(path)}: folder {os.fsdecode(folder)} does not exist; create it first")
+
+
+def _check_explain_request(files: list[Path], explain: Path) -> None:
+    _check_figure_output(explain)
+    if len(files) != 1 or os.path.isdir(files[0]):
+        raise UsageError("--explain draws one file's evidence; give exactly one FILE, not a folder")
+
+
+def _write_explanation(path: Path, chooser, level: float, options, output: Path) -> bool:
+    """Draw and save the figure of ``score --explain``, and return False after printing why when that fails."""
+    from gandetect.engine import score_paths
+    from gandetect.plots import save_figure
+    from gandetect.report import explain_file
+
+    try:
+        # Scored again with every statistic: the printed results keep only --evidence of them.
+        results = list(score_paths([path], chooser, level=level, read_options=options))
+        save_figure(explain_file(path, chooser.for_path(path), results, read_options=options), output)
+    except GandetectError as error:
+        typer.echo(f"gandetect: error: {error}; {os.fsdecode(output)} not written", err=True)
+        return False
+    except OSError as error:
+        typer.echo(f"gandetect: error: {os.fsdecode(output)}: cannot write figure ({error.strerror or error})", err=True)
+        return False
+    return True
+
+
+def _write_comparison_plot(pairs, output: Path) -> None:
+    from gandetect.plots import ValueDistribution, save_figure, value_figure
+
+    sources = list(dict.fromkeys(model.profile.source for model, _ in pairs))
+    if len(sources) > 1:
+        _fail(f"--plot draws sets against one profile, but these sets use {', '.join(sources)}; pass --profile or plot each kind apart")
+    model = pairs[0][0]
+    reference = ValueDistribution(f"reference ({model.profile.source})", model.reference.values, model.reference.counts)
+    sets = [
+        ValueDistribution(row.path, row.pooled.values, row.pooled.counts)
+        for _, row in pairs
+        if row.pooled is not None
+    ]
+    try:
+        save_figure(value_figure(reference, sets), output)
+    except OSError as error:
+        _fail(f"{os.fsdecode(output)}: cannot write figure ({error.strerror or error})")
+
+
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="Sets to report on: each file or folder is one set.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML report.")],
+    profile: ProfileOption = None,
+    kind: KindOption = None,
+    level: LevelOption = 0.01,
+    value_range: ValueRangeOption = "auto",
+    npz_key: NpzKeyOption = None,
+    sample_shape: SampleShapeOption = None,
+    max_pixels: MaxPixelsOption = 1 << 24,
+    max_array_elements: MaxElementsOption = 1 << 28,
+    max_seconds: MaxSecondsOption = 3600.0,
+    max_notes: MaxNotesOption = 1 << 20,
+    max_steps: MaxStepsOption = 1 << 20,
+) -> None:
+    """Write one self-contained HTML report: per set, sample thumbnails, value, moment and duration distributions, the compare table and verdict counts."""
+    from gandetect.report import build_report, write_report
+
+    try:
+        _check_figure_output(output, figure=False)
+        options = _read_options(
+            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        )
+        chooser = _chooser(profile, kind)
+        check_inputs_exist(paths)
+        collected = build_report(paths, chooser, level=level, read_options=options)
+    except GandetectError as error:
+        _fail(str(error))
+    try:
+        write_report(collected, output)
+    except OSError as error:
+        _fail(f"{os.fsdecode(output)}: cannot write report ({error.strerror or error})")
+
+    for item in collected.sets:
+        for message in item.errors:
+            typer.echo(f"gandetect: error: {message}", err=True)
+        if item.comparison.n_samples == 0 and not item.errors:
+            typer.echo(f"gandetect: error: no supported files found in {item.path}", err=True)
+    scored = sum(item.verdicts[name] for item in collected.sets for name in ("real", "gan", "adversarial"))
+    typer.echo(f"wrote {os.fsdecode(output)}: {len(collected.sets)} sets, {scored} results scored", err=True)
+    raise typer.Exit(EXIT_ERROR if collected.failed else EXIT_REAL)

@@ -1092,8 +1092,32 @@ def _check_level(level: float) -> None:
 
 
 @dataclass
+class PooledValues:
+    """The pooled values of a set, as distinct values with counts.
+
+    Attributes
+    ----------
+    values : np.ndarray of shape (k,), float64
+        Distinct values in [0, 1], ascending.
+    counts : np.ndarray of shape (k,), int64
+        How many of the set's values equal each distinct value, at least 1.
+    """
+
+    values: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def total(self) -> int:
+        """Number of values pooled."""
+        return int(self.counts.sum())
+
+
+@dataclass
 class SetComparison:
-    """One set's pooled values against the reference: a row of the KS/JSD table."""
+    """One set's pooled values against the reference: a row of the KS/JSD table.
+
+    ``pooled`` contains the set's values for plotting, and ``to_json`` leaves it out.
+    """
 
     path: str
     n_files: int
@@ -1104,6 +1128,7 @@ class SetComparison:
     jsd: float | None
     errors: list[str]
     extras: dict[str, Any] = field(default_factory=dict)
+    pooled: PooledValues | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1119,6 +1144,68 @@ class SetComparison:
         }
 
 
+class SetPool:
+    """Running sums of one set for :func:`compare_set`: distinct values with counts, and the kind's set summary.
+
+    Callers that read the set's files for another purpose too (scoring,
+    drawing) add each batch here, so every file is read once. Values are
+    kept as distinct values with counts, so memory grows with the number of
+    distinct values, not samples.
+    """
+
+    def __init__(self, path: str, model: Model) -> None:
+        self.path = path
+        self.model = model
+        self.summary = model.kind.new_set_summary(model.context)
+        self.errors: list[str] = []
+        self.n_files = 0
+        self.n_samples = 0
+        self._distinct: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+
+    def add(self, batch: Batch) -> None:
+        """Add every sample of a batch read with the pool's model."""
+        self.n_files += 1
+        self.n_samples += len(batch)
+        for sample in batch.values:
+            self.summary.add(sample)
+        values, value_counts = np.unique(batch.values, return_counts=True)
+        self._distinct.append(values)
+        self._counts.append(value_counts)
+        if len(self._distinct) > 64:
+            self._distinct, self._counts = _merge_counts(self._distinct, self._counts)
+
+    def add_error(self, message: str) -> None:
+        """Record a file of the set that could not be read."""
+        self.errors.append(message)
+
+    def pooled_values(self) -> PooledValues | None:
+        """Return the set's values so far, or None before any sample was added."""
+        if not self._distinct:
+            return None
+        self._distinct, self._counts = _merge_counts(self._distinct, self._counts)
+        return PooledValues(self._distinct[0], self._counts[0])
+
+    def comparison(self) -> SetComparison:
+        """Compare the pooled values with the reference: KS statistic, its p-value, JSD and the kind's extras."""
+        from gandetect.statistics import jensen_shannon, ks_statistic_counts, weighted_histogram
+
+        pooled = self.pooled_values()
+        if pooled is None:
+            return SetComparison(self.path, self.n_files, 0, 0, None, None, None, list(self.errors))
+
+        reference = self.model.reference
+        n_values = pooled.total
+        statistic = ks_statistic_counts(pooled.values, pooled.counts, reference)
+        histogram = weighted_histogram(pooled.values, pooled.counts)
+        jsd = float(jensen_shannon(histogram[np.newaxis], reference)[0])
+        p_value = ks_pvalue(statistic, n_values, reference.total)
+        return SetComparison(
+            self.path, self.n_files, self.n_samples, n_values, statistic, p_value, jsd,
+            list(self.errors), self.summary.to_json(), pooled,
+        )
+
+
 def compare_set(
     path: str | os.PathLike, model: Model, *, read_options: ReadOptions | None = None
 ) -> SetComparison:
@@ -1126,45 +1213,19 @@ def compare_set(
 
     The KS statistic and p-value are those that ``scipy.stats.ks_2samp``
     gives for the pooled set values against the pooled reference values; the
-    JSD uses 100 bins over [0, 1]. Values are kept as distinct values with
-    counts, so memory grows with the number of distinct values, not samples.
+    JSD uses 100 bins over [0, 1]. A file that cannot be read is listed in
+    ``errors`` and the rest of the set is still compared.
     """
-    from gandetect.statistics import jensen_shannon, ks_statistic_counts, weighted_histogram
-
     read_options = read_options or ReadOptions()
-    path_text = os.fsdecode(path)
-    distinct: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    errors: list[str] = []
-    summary = model.kind.new_set_summary(model.context)
-    n_files = n_samples = 0
-    for file_path, _ in iter_input_files([path_text], model.kind.suffixes):
+    pool = SetPool(os.fsdecode(path), model)
+    for file_path, _ in iter_input_files([pool.path], model.kind.suffixes):
         try:
             batch = model.read(file_path, read_options)
         except GandetectError as error:
-            errors.append(str(error))
+            pool.add_error(str(error))
             continue
-        n_files += 1
-        n_samples += len(batch)
-        for sample in batch.values:
-            summary.add(sample)
-        values, value_counts = np.unique(batch.values, return_counts=True)
-        distinct.append(values)
-        counts.append(value_counts)
-        if len(distinct) > 64:
-            distinct, counts = _merge_counts(distinct, counts)
-
-    if not distinct:
-        return SetComparison(path_text, n_files, 0, 0, None, None, None, errors)
-    (values,), (value_counts,) = _merge_counts(distinct, counts)
-    n_values = int(value_counts.sum())
-    statistic = ks_statistic_counts(values, value_counts, model.reference)
-    histogram = weighted_histogram(values, value_counts)
-    jsd = float(jensen_shannon(histogram[np.newaxis], model.reference)[0])
-    p_value = ks_pvalue(statistic, n_values, model.reference.total)
-    return SetComparison(
-        path_text, n_files, n_samples, n_values, statistic, p_value, jsd, errors, summary.to_json()
-    )
+        pool.add(batch)
+    return pool.comparison()
 
 
 def _merge_counts(

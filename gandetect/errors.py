@@ -19,3 +19,7 @@ class ProfileError(GandetectError):
 
 class UsageError(GandetectError):
     """An option or argument combination that cannot work."""
+
+
+class MissingDependencyError(GandetectError, ImportError):
+    """An optional package that a feature needs is not installed, such as matplotlib for plots."""

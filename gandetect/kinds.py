@@ -256,13 +256,17 @@ class PianoRollSummary(SetSummary):
         self.n_transitions += max(states.size - 1, 0)
         self.durations.append(note_durations(values))
 
+    def pooled_durations(self) -> np.ndarray:
+        """Return the duration of every note added so far, shape (notes,), int64 steps >= 1."""
+        return np.concatenate(self.durations) if self.durations else np.empty(0, dtype=np.int64)
+
     def to_json(self) -> dict[str, Any]:
         from scipy.stats import ks_2samp
 
         from gandetect.music import duration_histogram
         from gandetect.statistics import jensen_shannon_between
 
-        durations = np.concatenate(self.durations) if self.durations else np.empty(0, dtype=np.int64)
+        durations = self.pooled_durations()
         result: dict[str, Any] = {
             "violations": self.n_violations,
             "transitions": self.n_transitions,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from gandetect import __version__
 from gandetect.errors import ProfileError
+from gandetect.files import write_atomically
 
 PROFILE_FORMAT = "gandetect-profile"
 SCHEMA_VERSION = 1
@@ -70,25 +69,7 @@ def save_profile(document: dict[str, Any], path: str | os.PathLike) -> None:
     document["checksum"] = content_checksum(document)
     text = json.dumps(document, sort_keys=True, indent=1, allow_nan=False) + "\n"
 
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp creates the file as 0600; give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    write_atomically(path, text.encode("utf-8"))
 
 
 def load_profile(path: str | os.PathLike) -> Profile:

@@ -183,11 +183,14 @@ def run_score(
     as_json: bool,
     evidence: str,
     options: dict[str, Any],
+    finish: Any = None,
 ) -> int:
     """Run ``gandetect score`` and return its exit code.
 
     Output: JSON with ``as_json``; a table when stdout is a terminal;
     otherwise one tab-separated line per result, with the summary on stderr.
+    ``finish(chooser, read_options)``, when given, runs after the output and
+    returns False after printing why it failed, which makes the exit code 2.
     """
     from gandetect.engine import ProfileChooser, score_paths
 
@@ -218,6 +221,8 @@ def run_score(
             sys.stderr.write(summary_line(counts) + "\n")
     except BrokenPipeError:
         quiet_broken_pipe()
+    if finish is not None and not finish(chooser, reading):
+        return EXIT_ERROR
     return exit_code(results)
 
 
