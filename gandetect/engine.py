@@ -727,10 +727,12 @@ def _results_from_features(
 
     # Plain Python lists: building 20-odd evidence items per sample from numpy
     # scalars costs more than computing the statistics.
-    orders = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :evidence].tolist()
-    feature_rows = np.where(np.isnan(features), np.nan, features).tolist()
-    z_rows = z.tolist()
-    tail_rows = tails.tolist()
+    # Only the kept columns are converted, most extreme first.
+    order = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :evidence]
+    orders = order.tolist()
+    feature_rows = np.take_along_axis(features, order, axis=1).tolist()
+    z_rows = np.take_along_axis(z, order, axis=1).tolist()
+    tail_rows = np.take_along_axis(tails, order, axis=1).tolist()
     medians = model.standardiser.median.tolist()
     descriptions = [model.kind.descriptions[name] for name in names]
 
@@ -744,17 +746,16 @@ def _results_from_features(
             verdict = "adversarial"
         else:
             verdict = "gan"
-        values, scores_i, tails_i = feature_rows[i], z_rows[i], tail_rows[i]
         items = [
             Evidence(
                 statistic=names[j],
-                value=None if values[j] != values[j] else values[j],
-                z=scores_i[j],
-                tail_share=None if tails_i[j] != tails_i[j] else tails_i[j],
+                value=None if value != value else value,
+                z=score,
+                tail_share=None if tail != tail else tail,
                 reference_median=medians[j],
                 description=descriptions[j],
             )
-            for j in orders[i]
+            for j, value, score, tail in zip(orders[i], feature_rows[i], z_rows[i], tail_rows[i])
         ]
         results.append(
             SampleResult(

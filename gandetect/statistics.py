@@ -59,6 +59,7 @@ class ValueReference:
         self.values = levels / VALUE_GRID
         self.cdf = np.cumsum(counts) / self.total
         self.histogram = self._histogram()
+        self._grid_tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_level_counts(cls, level_counts: np.ndarray) -> "ValueReference":
@@ -73,6 +74,21 @@ class ValueReference:
 
     def _histogram(self) -> np.ndarray:
         return weighted_histogram(self.values, self.counts)
+
+    def grid_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return, per level ``c`` of the 1/65535 grid: its value, the CDF at it, and the CDF just below it.
+
+        Built on first use (1.5 MB), so that values on or between grid
+        levels find the reference CDF by indexing instead of a binary search.
+        """
+        if self._grid_tables is None:
+            grid = np.arange(VALUE_GRID + 1) / VALUE_GRID
+            dense = np.zeros(VALUE_GRID + 1)
+            dense[self.levels] = self.counts
+            at = np.cumsum(dense) / self.total
+            below = np.concatenate([[0.0], at[:-1]])
+            self._grid_tables = (grid, at, below)
+        return self._grid_tables
 
     def cdf_at(self, x: np.ndarray) -> np.ndarray:
         """Evaluate the right-continuous reference CDF at ``x`` (any shape)."""
@@ -118,13 +134,27 @@ def ks_statistic(values: np.ndarray, reference: ValueReference) -> np.ndarray:
     last_of_tie[:, :-1] = values[:, :-1] != values[:, 1:]
     first_of_tie = np.ones_like(values, dtype=bool)
     first_of_tie[:, 1:] = last_of_tie[:, :-1]
-    padded = np.concatenate([[0.0], reference.cdf])
-    at_values = padded[np.searchsorted(reference.values, values, side="right")]
-    before_values = padded[np.searchsorted(reference.values, values, side="left")]
+    at_values, before_values = _reference_cdf_around(values, reference)
     steps = np.arange(m + 1) / m
     gaps_at = np.abs(at_values - steps[1:]) * last_of_tie
     gaps_before = np.abs(before_values - steps[:-1]) * first_of_tie
     return np.maximum(gaps_at.max(axis=1), gaps_before.max(axis=1))
+
+
+def _reference_cdf_around(values: np.ndarray, reference: ValueReference) -> tuple[np.ndarray, np.ndarray]:
+    """Return the reference CDF at each value and its limit from below, for values in [0, 1].
+
+    Reference levels lie on the 1/65535 grid, so both depend only on the
+    grid level nearest to the value and on which side of it the value lies.
+    """
+    grid, at, below = reference.grid_tables()
+    # The nearest level, or a neighbour of it when rounding of the product
+    # lands on the other side of a midpoint: either way, values at or above
+    # level c see the CDF at c, values below it the CDF just below c.
+    nearest = np.rint(values * VALUE_GRID).astype(np.intp)
+    level = grid[nearest]
+    at_level, below_level = at[nearest], below[nearest]
+    return np.where(values >= level, at_level, below_level), np.where(values > level, at_level, below_level)
 
 
 def ks_pvalue(statistic: float, n_sample: int, n_reference: int) -> float:
@@ -323,20 +353,29 @@ def moments(values: np.ndarray) -> np.ndarray:
 
 def _neighbour_sum(values: np.ndarray) -> np.ndarray:
     """Sum of the 4 edge neighbours of every pixel, with 0 outside the image."""
-    padded = np.pad(values, ((0, 0), (1, 1), (1, 1)))
-    return padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
+    total = np.zeros_like(values)
+    total[:, 1:, :] += values[:, :-1, :]
+    total[:, :-1, :] += values[:, 1:, :]
+    total[:, :, 1:] += values[:, :, :-1]
+    total[:, :, :-1] += values[:, :, 1:]
+    return total
 
 
 def _near_stroke(values: np.ndarray) -> np.ndarray:
     """Mark pixels within BACKGROUND_DISTANCE (Chebyshev) of a pixel >= 0.5."""
+    # A square neighbourhood is a row run times a column run, so the
+    # dilation runs along rows, then along columns.
     stroke = values >= 0.5
     reach = BACKGROUND_DISTANCE
-    padded = np.pad(stroke, ((0, 0), (reach, reach), (reach, reach)))
     rows, columns = values.shape[1:]
-    near = np.zeros_like(stroke)
+    padded = np.pad(stroke, ((0, 0), (reach, reach), (0, 0)))
+    along_rows = np.zeros_like(stroke)
     for dr in range(2 * reach + 1):
-        for dc in range(2 * reach + 1):
-            near |= padded[:, dr : dr + rows, dc : dc + columns]
+        along_rows |= padded[:, dr : dr + rows, :]
+    padded = np.pad(along_rows, ((0, 0), (0, 0), (reach, reach)))
+    near = np.zeros_like(stroke)
+    for dc in range(2 * reach + 1):
+        near |= padded[:, :, dc : dc + columns]
     return near
 
 
