@@ -667,7 +667,7 @@ def main() -> None:
 
 
 def _check_figure_output(path: Path, *, figure: bool = True) -> None:
-    """Raise before any work when plots cannot be drawn or ``path`` cannot be written."""
+    """Raise before any work when plots cannot be drawn, ``path`` is no .png or .svg name, or its folder is missing."""
     from gandetect.plots import figure_format, require_matplotlib
 
     require_matplotlib()

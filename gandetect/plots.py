@@ -36,6 +36,9 @@ ECDF_GRID_POINTS = 4096
 # Upper end of the enlarged ECDF panel: about ten 8-bit levels above 0.
 ECDF_ZOOM = 0.04
 
+# Smallest range of shares on the enlarged panel's y axis.
+ZOOM_MIN_SPAN = 0.1
+
 # Histogram bins of four 8-bit levels each. Every bin then contains as
 # many 8-bit levels (and 16-bit levels) as the next, so 8-bit data does
 # not show the comb of alternately fuller and emptier bins that 100 equal
@@ -212,8 +215,9 @@ def value_figure(reference: ValueDistribution, sets: Sequence[ValueDistribution]
         mid_axes.stairs(mid_shares, MID_RANGE_EDGES, baseline=None, **line)
 
     ecdf_axes.set(title="Empirical CDF of values", xlabel="value", ylabel="share of values ≤ value", xlim=(-0.02, 1.02), ylim=(0.0, 1.01))
-    # The enlarged panel spans the shares between the curves' values at 0 and at its right end.
-    margin = max(0.05 * (zoom_high - zoom_low), 0.005)
+    # The enlarged panel spans the shares between the curves' values at 0 and
+    # at its right end, and at least 0.1, so that tiny gaps do not look large.
+    margin = max(0.05 * (zoom_high - zoom_low), (ZOOM_MIN_SPAN - (zoom_high - zoom_low)) / 2)
     zoom_axes.set(
         title=f"Empirical CDF of values in [0, {ECDF_ZOOM}]", xlabel="value", ylabel="share of values ≤ value",
         xlim=(-0.001, ECDF_ZOOM), ylim=(max(zoom_low - margin, 0.0), min(zoom_high + margin, 1.01)),

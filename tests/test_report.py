@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from gandetect.cli import app
 from gandetect.engine import ProfileChooser, compare_set, score_paths
 from gandetect.plots import MID_RANGE_EDGES, binned_shares, cdf_on_grid, thumbnail_png
-from gandetect.report import SECTION_HEADINGS, _spread, build_report
+from gandetect.report import _spread, build_report
+from gandetect.report_html import SECTION_HEADINGS
 from gandetect.statistics import MID_RANGE
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
