@@ -32,7 +32,7 @@ from gandetect.statistics import VALUE_GRID, ks_pvalue
 DEFAULT_LEVEL = 0.01
 DEFAULT_CALIBRATION_SHARE = 0.25
 DEFAULT_SEED = 0
-MAX_REFERENCE_SAMPLES = 20_000
+MAX_REFERENCE_SAMPLES = 10_000
 MAX_CALIBRATION_SAMPLES = 5_000
 
 # Samples scored per call of Kind.features: bounds the memory of a large stack.
@@ -414,33 +414,39 @@ class _SecondPassJob:
         reference_context = self.context.for_reference_samples()
         rows: dict[str, list[np.ndarray]] = {"reference": [], "calibration": []}
         picked: dict[str, list[np.ndarray]] = {"reference": [], "calibration": []}
+        counts = {"reference": 0, "calibration": 0}
         contexts = {"reference": reference_context, "calibration": self.context}
+        wanted = {"reference": self.reference_ids, "calibration": self.calibration_ids}
 
         def flush(part: str) -> None:
             rows[part].extend(_features_chunked(kind, run, contexts[part]) for run in _same_shape_runs(picked[part]))
             picked[part] = []
+            counts[part] = 0
 
         for file_id, batch in self.reader.batches(group):
-            for i, sample_id in enumerate(_sample_ids(file_id, batch)):
-                part = "reference" if sample_id in self.reference_ids else "calibration" if sample_id in self.calibration_ids else None
-                if part is None:
+            ids = _sample_ids(file_id, batch)
+            for part in ("reference", "calibration"):
+                take = [i for i, sample_id in enumerate(ids) if sample_id in wanted[part]]
+                if not take:
                     continue
-                # Picks go through the statistics CHUNK at a time: one call for many
-                # small files, and bounded memory for large ones.
-                picked[part].append(batch.values[i])
-                if len(picked[part]) == CHUNK:
+                # Indexing copies the picks, so the file's other samples are freed.
+                # They go through the statistics about CHUNK at a time: one call for
+                # many small files, and bounded memory for large ones.
+                picked[part].append(batch.values[take])
+                counts[part] += len(take)
+                if counts[part] >= CHUNK:
                     flush(part)
         flush("reference")
         flush("calibration")
         return rows["reference"], rows["calibration"]
 
 
-def _same_shape_runs(samples: list[np.ndarray]) -> Iterator[np.ndarray]:
-    """Stack consecutive samples of one shape, in order."""
+def _same_shape_runs(blocks: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """Join consecutive blocks of samples of one shape, in order."""
     start = 0
-    for end in range(1, len(samples) + 1 if samples else 0):
-        if end == len(samples) or samples[end].shape != samples[start].shape:
-            yield np.stack(samples[start:end])
+    for end in range(1, len(blocks) + 1 if blocks else 0):
+        if end == len(blocks) or blocks[end].shape[1:] != blocks[start].shape[1:]:
+            yield np.concatenate(blocks[start:end])
             start = end
 
 
@@ -1071,7 +1077,9 @@ def run_tasks(
                 continue
             yield result
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Waiting for the tasks already running (a group of files each) lets the
+        # workers exit cleanly, with no thread left running at interpreter exit.
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _kind_name(model: "Model | ProfileChooser", path: str) -> str:
