@@ -287,7 +287,7 @@ def batch(
     ] = None,
 ) -> None:
     """Score a whole tree, streaming one record per sample and a final summary."""
-    from gandetect.engine import iter_input_files, score_paths
+    from gandetect.engine import iter_input_files, score_groups
 
     try:
         evidence_count = parse_evidence(evidence)
@@ -321,20 +321,26 @@ def batch(
             paths = _advance_each(files, bar, task)
         else:
             paths = folders
-        results = score_paths(
+        groups = score_groups(
             paths, chooser, level=level, read_options=options, evidence=evidence_count, workers=n_workers
         )
         try:
-            for result in results:
-                if result.counted:
-                    counts[result.verdict or "error"] += 1
-                    worst = max(worst, exit_code([result]))
-                write_line(json.dumps(result.to_json()) if as_json else result_line(result, evidence_count))
+            for group in groups:
+                for result in group:
+                    if result.counted:
+                        counts[result.verdict or "error"] += 1
+                        worst = max(worst, exit_code([result]))
+                    line = json.dumps(result.to_json()) if as_json else result_line(result, evidence_count)
+                    sys.stdout.write(line + "\n")
+                    if stop.requested:
+                        break
+                # One flush per group of files, not one system call per record.
+                sys.stdout.flush()
                 if stop.requested:
                     break
         finally:
-            # Stops the worker processes at once on Ctrl-C or a closed pipe.
-            results.close()
+            # Stops the worker processes on Ctrl-C or a closed pipe.
+            groups.close()
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:

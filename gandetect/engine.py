@@ -65,17 +65,22 @@ def iter_input_files(
         from gandetect.kinds import KINDS
 
         suffixes = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
+    for given, path in _walk(paths, suffixes):
+        yield path, (os.path.basename(path) if given is None else os.path.relpath(path, given).replace(os.sep, "/"))
+
+
+def _walk(paths: Iterable[str | os.PathLike], suffixes: frozenset[str]) -> Iterator[tuple[str | None, str]]:
+    """Yield ``(folder given, path)`` for every input file, with None for a file named directly."""
     for given in paths:
         given = os.fsdecode(given)
         if not os.path.isdir(given):
-            yield given, os.path.basename(given)
+            yield None, given
             continue
         for folder, subfolders, files in os.walk(given):
             subfolders.sort()
             for name in sorted(files):
                 if os.path.splitext(name)[1].lower() in suffixes:
-                    full = os.path.join(folder, name)
-                    yield full, os.path.relpath(full, given).replace(os.sep, "/")
+                    yield given, os.path.join(folder, name)
 
 
 def _split_key(sample_id: str, seed: int) -> float:
@@ -873,20 +878,40 @@ def score_paths(
     groups go to that many processes and the results come back in the same
     order and with the same values as with one.
 
+    NOTE: a file scored in a group and the same file scored alone can differ
+    in the last bits of their statistics (numpy sums rows of different
+    stacks in different orders); verdicts and p-values agree unless a score
+    lies within rounding of a calibration score.
+
     Parameters
     ----------
     evidence : int, optional
         Evidence items kept per result, most extreme first; default: all.
     """
+    for group in score_groups(paths, model, level=level, read_options=read_options, evidence=evidence, workers=workers):
+        yield from group
+
+
+def score_groups(
+    paths: Iterable[str | os.PathLike],
+    model: "Model | ProfileChooser",
+    *,
+    level: float = DEFAULT_LEVEL,
+    read_options: ReadOptions | None = None,
+    evidence: int | None = None,
+    workers: int = 1,
+) -> Iterator[list[SampleResult]]:
+    """Yield the results of :func:`score_paths` as one list per group of files, for writers that flush per group."""
     _check_level(level)
     job = _ScoreJob(model, level, read_options or ReadOptions(), evidence)
     suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
-    tasks = _groups((path for path, _ in iter_input_files(paths, suffixes)), FILES_PER_TASK)
+    # Ids are only needed for fitting, so the walk skips computing them.
+    tasks = _groups((path for _, path in _walk(paths, suffixes)), FILES_PER_TASK)
     for task_results in run_tasks(job, tasks, workers, on_lost_worker=job.lost):
         if workers > 1 and isinstance(model, ProfileChooser):
             for result in task_results:
                 model.mark_used(result.kind)
-        yield from task_results
+        yield task_results
 
 
 class _ScoreJob:
@@ -903,6 +928,7 @@ class _ScoreJob:
     def __call__(self, files: list[str]) -> list[SampleResult]:
         results: list[SampleResult] = []
         pooled: list[tuple[Model, Batch]] = []
+        n_pooled = 0
         for path in files:
             try:
                 file_model = self.model.for_path(path) if isinstance(self.model, ProfileChooser) else self.model
@@ -924,7 +950,8 @@ class _ScoreJob:
                 results.extend(self._score_pooled(pooled))
                 pooled = []
             pooled.append((file_model, batch))
-            if sum(len(member) for _, member in pooled) >= CHUNK:
+            n_pooled = len(batch) if len(pooled) == 1 else n_pooled + len(batch)
+            if n_pooled >= CHUNK:
                 results.extend(self._score_pooled(pooled))
                 pooled = []
         results.extend(self._score_pooled(pooled))

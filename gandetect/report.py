@@ -28,6 +28,13 @@ from gandetect.errors import GandetectError
 from gandetect.kinds import ReadOptions
 from gandetect.statistics import SPECTRAL_DESCRIPTIONS
 
+
+def p_value_text(value: float | None) -> str:
+    """Format a p-value with 3 significant digits; the floor of extrapolated tails shows as ``< 1e-300``."""
+    if value is None:
+        return "-"
+    return "< 1e-300" if value < 1e-300 else format(value, ".3g")
+
 # Thumbnails per set, in reading order.
 THUMBNAILS_PER_SET = 16
 
@@ -287,13 +294,13 @@ def explain_file(
     if file_results:
         index = file_results[0].details["most_extreme_patch"]
         title = (
-            f"{file_results[0].path}: {file_results[0].verdict}, file p-value {file_results[0].p_value:.3g}; "
+            f"{file_results[0].path}: {file_results[0].verdict}, file p-value {p_value_text(file_results[0].p_value)}; "
             f"patch {index} drawn, the most extreme"
         )
     else:
         index = min(range(len(samples)), key=lambda i: (samples[i].p_value, -samples[i].statistic))
         chosen = samples[index]
-        title = f"{chosen.path}: {chosen.verdict}, p-value {chosen.p_value:.3g}"
+        title = f"{chosen.path}: {chosen.verdict}, p-value {p_value_text(chosen.p_value)}"
         if len(samples) > 1:
             title += f"; the smallest p-value of {len(samples)} samples"
 

@@ -17,6 +17,7 @@ from gandetect.report import (
     TOP_TRANSITIONS,
     Report,
     SetEvidence,
+    p_value_text,
     reference_label,
 )
 
@@ -78,6 +79,10 @@ def render_html(report: Report) -> str:
 
 def _text(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _number(value: float | None, digits: str = ".4g") -> str:
@@ -178,7 +183,7 @@ def _set_section(number: int, item: SetEvidence) -> str:
     parts = [f'<h2 id="set-{number}">Set {number}: {_text(item.path)}</h2>']
     comparison = item.comparison
     parts.append(
-        f'<p class="meta">{comparison.n_files} files, {comparison.n_samples} samples, against '
+        f'<p class="meta">{_count(comparison.n_files, "file")}, {_count(comparison.n_samples, "sample")}, against '
         f"{_text(item.model.profile.source)} (kind {item.model.kind.name})</p>"
     )
     if comparison.n_samples == 0:
@@ -212,7 +217,7 @@ def _samples_part(item: SetEvidence) -> str:
             '<figure class="thumbnail">'
             + _image_tag(thumbnail_png(thumbnail.values, kind), "thumbnail", thumbnail.label)
             + f'<figcaption>{_text(thumbnail.label)}<br><span class="{verdict}">{verdict}</span>, '
-            f"p {_number(thumbnail.p_value, '.3g')}</figcaption></figure>"
+            f"p {p_value_text(thumbnail.p_value)}</figcaption></figure>"
         )
     return (
         f'<h3>{SECTION_HEADINGS["samples"]}</h3>'

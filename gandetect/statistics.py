@@ -435,6 +435,10 @@ SPECTRAL_DESCRIPTIONS = {
 def value_statistics(values: np.ndarray, reference: ValueReference) -> dict[str, np.ndarray]:
     """Statistics of each sample's value distribution, named as in :data:`VALUE_DESCRIPTIONS`.
 
+    Samples whose values are all 8-bit levels ``k / 255`` (PNG images,
+    ``uint8`` arrays) are counted per level instead of sorted, which gives
+    the same statistics several times faster.
+
     Parameters
     ----------
     values : np.ndarray of shape (n, rows, columns), values in [0, 1]
@@ -445,6 +449,24 @@ def value_statistics(values: np.ndarray, reference: ValueReference) -> dict[str,
     """
     n = values.shape[0]
     flat = np.asarray(values, dtype=np.float64).reshape(n, -1)
+    levels = np.rint(flat * 255.0)
+    eight_bit = (levels / 255.0 == flat).all(axis=1)
+    if eight_bit.all():
+        return _value_statistics_8bit(levels.astype(np.intp), reference)
+    if not eight_bit.any():
+        return _value_statistics_sorted(flat, reference)
+    result = {name: np.empty(n) for name in VALUE_DESCRIPTIONS}
+    for rows, part in (
+        (eight_bit, _value_statistics_8bit(levels[eight_bit].astype(np.intp), reference)),
+        (~eight_bit, _value_statistics_sorted(flat[~eight_bit], reference)),
+    ):
+        for name, column in part.items():
+            result[name][rows] = column
+    return result
+
+
+def _value_statistics_sorted(flat: np.ndarray, reference: ValueReference) -> dict[str, np.ndarray]:
+    """Value statistics of samples with any values, shape (n, m), through one sort per sample."""
     sorted_flat = np.sort(flat, axis=1)
     return {
         "ks": ks_statistic(sorted_flat, reference),
@@ -457,6 +479,64 @@ def value_statistics(values: np.ndarray, reference: ValueReference) -> dict[str,
         "mid_share": ((flat >= MID_RANGE[0]) & (flat <= MID_RANGE[1])).mean(axis=1),
         "mean_value": flat.mean(axis=1),
         "peak_level_share": _peak_level_share(sorted_flat),
+    }
+
+
+# The 256 values of 8-bit data, exactly as k / 255 computes them.
+EIGHT_BIT_VALUES = np.arange(256) / 255.0
+
+
+def _value_statistics_8bit(levels: np.ndarray, reference: ValueReference) -> dict[str, np.ndarray]:
+    """Value statistics of samples of 8-bit levels 0..255, shape (n, m), from per-sample level counts.
+
+    Every statistic depends on the values only through how many sit at each
+    level, and the level tests below use the same float values and
+    comparisons as :func:`_value_statistics_sorted`, so both give the same
+    numbers (the mean up to rounding of the sum).
+    """
+    n, m = levels.shape
+    offsets = (np.arange(n) * 256)[:, np.newaxis]
+    counts = np.bincount((levels + offsets).ravel(), minlength=n * 256).reshape(n, 256).astype(np.float64)
+    cumulative = np.cumsum(counts, axis=1)
+    x = EIGHT_BIT_VALUES
+
+    # KS: the sample CDF is flat between levels, so the sup of the gap is
+    # taken at each level and just before it (see ks_statistic).
+    _, at, below = reference.grid_tables()
+    grid_index = np.arange(256) * (VALUE_GRID // 255)
+    sample_at = cumulative / m
+    sample_before = np.concatenate([np.zeros((n, 1)), sample_at[:, :-1]], axis=1)
+    ks = np.maximum(
+        np.abs(at[grid_index] - sample_at).max(axis=1), np.abs(below[grid_index] - sample_before).max(axis=1)
+    )
+
+    # Histogram bins and level bands are runs of consecutive levels, so each
+    # count is a difference of the cumulative counts at the ends of its run.
+    bin_ends = np.searchsorted(histogram_bins(x), np.arange(JSD_BINS), side="right") - 1
+    padded = np.concatenate([np.zeros((n, 1)), cumulative], axis=1)
+    histogram = np.diff(padded[:, bin_ends + 1], axis=1, prepend=0.0)
+    bands = np.stack(
+        [
+            (x > 0.0) & (x < FAINT_WIDTH),
+            (x > 0.0) & (x <= NEAR_MODE_WIDTH),
+            (x >= 1.0 - NEAR_MODE_WIDTH) & (x < 1.0),
+            (x >= MID_RANGE[0]) & (x <= MID_RANGE[1]),
+        ],
+        axis=1,
+    ).astype(np.float64)
+    shares = counts @ bands / m
+    in_band = (x >= FAINT_WIDTH) & (x <= 1.0 - FAINT_WIDTH)
+    return {
+        "ks": ks,
+        "jsd": jensen_shannon(histogram / m, reference),
+        "exact_zero_share": counts[:, 0] / m,
+        "exact_one_share": counts[:, 255] / m,
+        "faint_share": shares[:, 0],
+        "low_tail_share": shares[:, 1],
+        "high_tail_share": shares[:, 2],
+        "mid_share": shares[:, 3],
+        "mean_value": counts @ x / m,
+        "peak_level_share": counts[:, in_band].max(axis=1) / m,
     }
 
 

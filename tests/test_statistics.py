@@ -18,6 +18,7 @@ from gandetect.statistics import (
     spectral_centroid,
     spectral_slope,
     value_histogram,
+    value_statistics,
 )
 
 
@@ -206,3 +207,40 @@ def test_reference_rejects_bad_levels():
         ValueReference(np.array([3, 1]), np.array([1, 1]))
     with pytest.raises(ValueError, match="positive"):
         ValueReference(np.array([1, 3]), np.array([1, 0]))
+
+
+def _statistics_by_hand(row: np.ndarray, reference: ValueReference) -> dict[str, float]:
+    """The value statistics of one sample, each computed directly from its definition."""
+    distinct, counts = np.unique(row, return_counts=True)
+    in_band = (distinct >= 0.02) & (distinct <= 0.98)
+    histogram = np.histogram(np.minimum(row, 0.999999), bins=100, range=(0.0, 1.0))[0] / row.size
+    return {
+        "ks": ks_2samp(row, reference.pooled_values()).statistic,
+        "jsd": jensenshannon(histogram, reference.histogram, base=2) ** 2,
+        "exact_zero_share": np.mean(row == 0.0),
+        "exact_one_share": np.mean(row == 1.0),
+        "faint_share": np.mean((row > 0.0) & (row < 0.02)),
+        "low_tail_share": np.mean((row > 0.0) & (row <= 0.1)),
+        "high_tail_share": np.mean((row >= 0.9) & (row < 1.0)),
+        "mid_share": np.mean((row >= 0.11) & (row <= 0.88)),
+        "mean_value": np.mean(row),
+        "peak_level_share": counts[in_band].max(initial=0) / row.size,
+    }
+
+
+def test_eight_bit_and_float_samples_match_definitions(eight_bit_reference):
+    rng = np.random.default_rng(3)
+    eight_bit = rng.integers(0, 256, (3, 28, 28)) / 255.0
+    eight_bit[0, :20] = 0.0
+    eight_bit[1] = 1.0
+    float_sample = rng.random((1, 28, 28))
+    stack = np.concatenate([eight_bit, float_sample])
+
+    together = value_statistics(stack, eight_bit_reference)
+
+    for i, sample in enumerate(stack):
+        expected = _statistics_by_hand(sample.ravel(), eight_bit_reference)
+        alone = value_statistics(sample[np.newaxis], eight_bit_reference)
+        for name, value in expected.items():
+            assert together[name][i] == pytest.approx(value, abs=1e-12), name
+            assert alone[name][0] == pytest.approx(together[name][i], rel=1e-14, abs=1e-15), name
