@@ -8,6 +8,7 @@ go to stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from gandetect.render import (
     EXIT_REAL,
     check_inputs_exist,
     exit_code,
+    json_line,
     parse_evidence,
     quiet_broken_pipe,
     read_options,
@@ -321,8 +323,10 @@ def batch(
             paths = _advance_each(files, bar, task)
         else:
             paths = folders
+        render = json_line if as_json else functools.partial(result_line, evidence_count=evidence_count)
         groups = score_groups(
-            paths, chooser, level=level, read_options=options, evidence=evidence_count, workers=n_workers
+            paths, chooser, level=level, read_options=options, evidence=evidence_count, workers=n_workers,
+            render=render,
         )
         try:
             for group in groups:
@@ -330,8 +334,7 @@ def batch(
                     if result.counted:
                         counts[result.verdict or "error"] += 1
                         worst = max(worst, exit_code([result]))
-                    line = json.dumps(result.to_json()) if as_json else result_line(result, evidence_count)
-                    sys.stdout.write(line + "\n")
+                    sys.stdout.write(result.text + "\n")
                     if stop.requested:
                         break
                 # One flush per group of files, not one system call per record.

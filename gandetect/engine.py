@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,7 +364,7 @@ class _FitReader:
 
 @dataclass
 class _FirstPassPart:
-    """What pass one of fitting learns from one group of files."""
+    """Sums, shapes and candidate picks that pass one of fitting takes from one group of files."""
 
     accumulator: Any
     shapes: list[tuple[str, tuple[int, int]]] = field(default_factory=list)
@@ -421,7 +421,7 @@ class _SecondPassJob:
         picked: dict[str, list[np.ndarray]] = {"reference": [], "calibration": []}
         counts = {"reference": 0, "calibration": 0}
         contexts = {"reference": reference_context, "calibration": self.context}
-        wanted = {"reference": self.reference_ids, "calibration": self.calibration_ids}
+        picks = {"reference": self.reference_ids, "calibration": self.calibration_ids}
 
         def flush(part: str) -> None:
             rows[part].extend(_features_chunked(kind, run, contexts[part]) for run in _same_shape_runs(picked[part]))
@@ -431,7 +431,7 @@ class _SecondPassJob:
         for file_id, batch in self.reader.batches(group):
             ids = _sample_ids(file_id, batch)
             for part in ("reference", "calibration"):
-                take = [i for i, sample_id in enumerate(ids) if sample_id in wanted[part]]
+                take = [i for i, sample_id in enumerate(ids) if sample_id in picks[part]]
                 if not take:
                     continue
                 # Indexing copies the picks, so the file's other samples are freed.
@@ -900,10 +900,16 @@ def score_groups(
     read_options: ReadOptions | None = None,
     evidence: int | None = None,
     workers: int = 1,
-) -> Iterator[list[SampleResult]]:
-    """Yield the results of :func:`score_paths` as one list per group of files, for writers that flush per group."""
+    render: Callable[[SampleResult], str] | None = None,
+) -> Iterator[list[Any]]:
+    """Yield the results of :func:`score_paths` as one list per group of files, for writers that flush per group.
+
+    With ``render`` (a picklable function), each result comes as a
+    :class:`RenderedResult` whose text ``render`` made in the process that
+    scored it, so that worker processes share the formatting too.
+    """
     _check_level(level)
-    job = _ScoreJob(model, level, read_options or ReadOptions(), evidence)
+    job = _ScoreJob(model, level, read_options or ReadOptions(), evidence, render)
     suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
     # Ids are only needed for fitting, so the walk skips computing them.
     tasks = _groups((path for _, path in _walk(paths, suffixes)), FILES_PER_TASK)
@@ -914,18 +920,60 @@ def score_groups(
         yield task_results
 
 
+@dataclass
+class RenderedResult:
+    """One result as a writer needs it: the fields that summaries count, and its formatted text."""
+
+    kind: str
+    counted: bool
+    verdict: str | None
+    error: str | None
+    flagged: bool
+    text: str
+
+
 class _ScoreJob:
     """Scores one group of files; picklable, so that worker processes can run it."""
 
     def __init__(
-        self, model: "Model | ProfileChooser", level: float, read_options: ReadOptions, evidence: int | None
+        self,
+        model: "Model | ProfileChooser",
+        level: float,
+        read_options: ReadOptions,
+        evidence: int | None,
+        render: Callable[[SampleResult], str] | None = None,
     ) -> None:
         self.model = model
         self.level = level
         self.read_options = read_options
         self.evidence = evidence
+        self.render = render
 
-    def __call__(self, files: list[str]) -> list[SampleResult]:
+    def __call__(self, files: list[str]) -> list[Any]:
+        return self._rendered(self._score(files))
+
+    def lost(self, files: list[str]) -> list[Any]:
+        """Error results for a group whose worker process died."""
+        return self._rendered(
+            [
+                SampleResult(
+                    path=path,
+                    kind=_kind_name(self.model, path),
+                    error=f"{path}: the worker process scoring it stopped (out of memory?); rerun it with --workers 1",
+                )
+                for path in files
+            ]
+        )
+
+    def _rendered(self, results: list[SampleResult]) -> list[Any]:
+        if self.render is None:
+            return results
+        return [
+            RenderedResult(result.kind, result.counted, result.verdict, result.error, result.flagged, self.render(result))
+            for result in results
+        ]
+
+    def _score(self, files: list[str]) -> list[SampleResult]:
         results: list[SampleResult] = []
         pooled: list[tuple[Model, Batch]] = []
         n_pooled = 0
@@ -996,17 +1044,6 @@ class _ScoreJob:
             kind=kind,
             error=f"{path}: unexpected {type(error).__name__} while {stage} ({message}); please report this file",
         )
-
-    def lost(self, files: list[str]) -> list[SampleResult]:
-        """Error results for a group whose worker process died."""
-        return [
-            SampleResult(
-                path=path,
-                kind=_kind_name(self.model, path),
-                error=f"{path}: the worker process scoring it stopped (out of memory?); rerun it with --workers 1",
-            )
-            for path in files
-        ]
 
 
 def _groups(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -138,6 +138,11 @@ def result_line(result, evidence_count: int | None) -> str:
     return f"{result.path}\t{result.verdict}\t{format_p(result.p_value)}\t{evidence_text(result, evidence_count)}"
 
 
+def json_line(result) -> str:
+    """Format one result as its JSON record on one line."""
+    return json.dumps(result.to_json())
+
+
 def write_line(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()

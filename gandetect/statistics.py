@@ -125,11 +125,11 @@ def ks_statistic(values: np.ndarray, reference: ValueReference) -> np.ndarray:
 
     # Between two consecutive distinct sample values the sample CDF is flat and
     # the reference CDF rises, so the largest gap there lies at one of the two
-    # ends: at the lower value (the last member of its tie has the sample CDF
-    # (j + 1) / m) or just before the upper value (the first member of its tie
-    # has j / m sample values below it, against the reference's left limit).
-    # That covers every point, the reference levels included, without a pass
-    # over the reference levels.
+    # ends. At the lower value, the last member of its tie has the sample CDF
+    # (j + 1) / m. Just before the upper value, the first member of its tie has
+    # j / m sample values below it, against the reference's left limit. That
+    # covers every point, the reference levels included, without a pass over
+    # the reference levels.
     last_of_tie = np.ones_like(values, dtype=bool)
     last_of_tie[:, :-1] = values[:, :-1] != values[:, 1:]
     first_of_tie = np.ones_like(values, dtype=bool)
@@ -148,9 +148,9 @@ def _reference_cdf_around(values: np.ndarray, reference: ValueReference) -> tupl
     grid level nearest to the value and on which side of it the value lies.
     """
     grid, at, below = reference.grid_tables()
-    # The nearest level, or a neighbour of it when rounding of the product
-    # lands on the other side of a midpoint: either way, values at or above
-    # level c see the CDF at c, values below it the CDF just below c.
+    # Rounding of the product can give a neighbour of the nearest level near a
+    # midpoint. Either way, values at or above level c see the CDF at c, and
+    # values below it the CDF just below c.
     nearest = np.rint(values * VALUE_GRID).astype(np.intp)
     level = grid[nearest]
     at_level, below_level = at[nearest], below[nearest]
@@ -490,9 +490,9 @@ def _value_statistics_8bit(levels: np.ndarray, reference: ValueReference) -> dic
     """Value statistics of samples of 8-bit levels 0..255, shape (n, m), from per-sample level counts.
 
     Every statistic depends on the values only through how many sit at each
-    level, and the level tests below use the same float values and
-    comparisons as :func:`_value_statistics_sorted`, so both give the same
-    numbers (the mean up to rounding of the sum).
+    level. The level tests below use the same float values and comparisons
+    as :func:`_value_statistics_sorted`, so both give the same numbers, the
+    mean up to rounding of the sum.
     """
     n, m = levels.shape
     offsets = (np.arange(n) * 256)[:, np.newaxis]
