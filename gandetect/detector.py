@@ -109,7 +109,7 @@ class Standardiser:
             column = np.interp(x, values, z_values)
             column = np.where(x > values[-1], z_values[-1] + (x - values[-1]) / upper_scale, column)
             column = np.where(x < values[0], z_values[0] + (x - values[0]) / lower_scale, column)
-            z[:, j] = np.nan_to_num(column, nan=0.0)
+            z[:, j] = np.where(np.isnan(x), 0.0, column)
         return z
 
     def tail_shares(self, features: np.ndarray) -> np.ndarray:

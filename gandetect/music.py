@@ -37,16 +37,13 @@ def chroma_states(roll: np.ndarray, pitch_low: int) -> np.ndarray:
         Bit ``k`` is set when some pitch of class ``k`` (0 = C) is on, that is
         above 0.5. A step with no note has state 0.
     """
-    on = np.asarray(roll) > ON_THRESHOLD
+    on = (np.asarray(roll) > ON_THRESHOLD).astype(np.int64)
     pitch_class = (pitch_low + np.arange(on.shape[0])) % 12
-    bits = (1 << pitch_class).astype(np.int64)
-    # A pitch class may have several on pitches at once; OR them, not add.
-    states = np.zeros(on.shape[1], dtype=np.int64)
-    for k in range(12):
-        rows = pitch_class == k
-        if rows.any():
-            states |= np.where(on[rows].any(axis=0), bits[rows][0], 0)
-    return states
+    membership = (pitch_class[np.newaxis, :] == np.arange(12)[:, np.newaxis]).astype(np.int64)
+    # A pitch class may have several on pitches at once: count them, then
+    # keep one bit per class that has any.
+    class_on = (membership @ on > 0).astype(np.int64)
+    return (1 << np.arange(12, dtype=np.int64)) @ class_on
 
 
 def transitions(states: np.ndarray) -> np.ndarray:
