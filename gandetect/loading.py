@@ -21,10 +21,10 @@ Rules a user can rely on:
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -144,7 +144,7 @@ def read_samples(
             f"{path_text}: invalid value range {value_range!r}; use one of {', '.join(VALUE_RANGES)}"
         )
 
-    suffix = Path(path_text).suffix.lower()
+    suffix = os.path.splitext(path_text)[1].lower()
     check_readable(path)
 
     if suffix in ARRAY_SUFFIXES:
@@ -167,16 +167,16 @@ def check_readable(path: str | os.PathLike) -> None:
     """Raise InputError unless ``path`` is an existing, non-empty file that may be read."""
     source = os.fsdecode(path)
     try:
-        size = os.stat(path).st_size
+        status = os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{source}: file not found") from None
     except PermissionError:
         raise InputError(f"{source}: permission denied") from None
     except OSError as error:
         raise InputError(f"{source}: cannot read file ({error.strerror or error})") from None
-    if os.path.isdir(path):
+    if stat.S_ISDIR(status.st_mode):
         raise InputError(f"{source}: is a directory; use 'gandetect batch' for folders")
-    if size == 0:
+    if status.st_size == 0:
         raise InputError(f"{source}: file is empty")
 
 
