@@ -41,6 +41,9 @@ CHUNK = 1024
 # Files per group: the unit of pooling small samples and of work sent to a worker process.
 FILES_PER_TASK = 128
 
+# MIDI and audio files: scored as patches plus one result for the whole file.
+WHOLE_FILE_SUFFIXES = frozenset({".mid", ".midi", ".wav", ".flac", ".ogg"})
+
 
 # ---------------------------------------------------------------- inputs
 
@@ -1030,11 +1033,13 @@ class _ScoreJob:
 
     def _error_result(self, path: str, error: BaseException, stage: str) -> SampleResult:
         kind = _kind_name(self.model, path)
+        # A MIDI or audio file is judged as a whole file, so its error record is one too.
+        unit = "file" if os.path.splitext(path)[1].lower() in WHOLE_FILE_SUFFIXES else "sample"
         if isinstance(error, GandetectError):
-            return SampleResult(path=path, kind=kind, error=str(error))
+            return SampleResult(path=path, kind=kind, unit=unit, error=str(error))
         if isinstance(error, MemoryError):
             return SampleResult(
-                path=path, kind=kind,
+                path=path, kind=kind, unit=unit,
                 error=f"{path}: out of memory while {stage}; split the file or lower --max-array-elements",
             )
         # A reader failing in a way gandetect does not know yet still gets a record.
@@ -1042,6 +1047,7 @@ class _ScoreJob:
         return SampleResult(
             path=path,
             kind=kind,
+            unit=unit,
             error=f"{path}: unexpected {type(error).__name__} while {stage} ({message}); please report this file",
         )
 

@@ -250,3 +250,15 @@ def test_zero_tempo_is_one_line_error(tmp_path):
 
     with pytest.raises(InputError, match="tempo of 0 microseconds per beat"):
         read_midi(path)
+
+
+def test_unreadable_midi_is_a_file_record(tmp_path):
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd not really a MIDI file")
+
+    result = runner.invoke(app, ["score", str(broken), "--json"])
+
+    record = json.loads(result.stdout)["results"][0]
+    assert result.exit_code == 2
+    assert record["unit"] == "file"
+    assert record["error"].startswith(str(broken))
