@@ -579,30 +579,41 @@ def _render_evaluation(report: dict[str, Any]) -> None:
     def share(value) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    table = Table(title=f"detection at level {report['level']} against {escape(report['profile'])}")
-    for column in ("class", "set", "n", "real", "gan", "adv.", "errors", "flagged", "adv./flagged",
-                   "ROC AUC", "AP", "det. @1% FPR", "det. @5% FPR"):
-        table.add_column(column, justify="left" if column in ("class", "set") else "right", overflow="fold")
+    # Two narrower tables, verdict counts then ranking quality, so that each
+    # fits an 80-column terminal with the set names.
+    counts_table = Table(title=f"verdicts at level {report['level']} against {escape(report['profile'])}")
+    quality_table = Table(title="ranking of fakes against the real sets, by p-value")
+    for table, columns in (
+        (counts_table, ("class", "set", "n", "real", "gan", "adv.", "errors", "flagged", "adv. share")),
+        (quality_table, ("class", "set", "ROC AUC", "AP", "det. @1% FPR", "det. @5% FPR")),
+    ):
+        for column in columns:
+            table.add_column(column, justify="left" if column in ("class", "set") else "right", overflow="fold")
 
     def add(label: str, name: str, row: dict[str, Any]) -> None:
         counts = row["confusion"]
-        table.add_row(
+        counts_table.add_row(
             label, name, str(row["n"]), str(counts["real"]), str(counts["gan"]), str(counts["adversarial"]),
             str(counts["error"]), share(row["flagged_share"]), share(row["adversarial_share_of_flagged"]),
-            share(row.get("roc_auc")), share(row.get("average_precision")),
-            share(row.get("detection_at_fpr_0.01")), share(row.get("detection_at_fpr_0.05")),
         )
+        if label != "real":
+            quality_table.add_row(
+                label, name, share(row.get("roc_auc")), share(row.get("average_precision")),
+                share(row.get("detection_at_fpr_0.01")), share(row.get("detection_at_fpr_0.05")),
+            )
 
     for row in report["sets"]:
         add(row["label"], escape(row["path"]), row)
-    table.add_section()
+    counts_table.add_section()
+    quality_table.add_section()
     for label, row in report["classes"].items():
         add(label, "(all sets)", row)
     overall = report["overall"]
     if "n" in overall:
         add("fakes", "(all fake sets)", overall)
     console = Console()
-    console.print(table)
+    console.print(counts_table)
+    console.print(quality_table)
     console.print(
         f"measured false-positive rate on the real sets: {share(overall['false_positive_rate'])} "
         f"at level {report['level']}",
