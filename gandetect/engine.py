@@ -534,8 +534,10 @@ class Model:
                 labeller = LinearScore.from_json(detector["labeller"], n_features)
         except ProfileError:
             raise
-        except (KeyError, TypeError, ValueError) as error:
-            raise ProfileError(f"{profile.source}: invalid profile content ({error})") from None
+        except KeyError as error:
+            raise ProfileError(f"{profile.source}: profile lacks field {error.args[0]}; refit it") from None
+        except (TypeError, ValueError) as error:
+            raise ProfileError(f"{profile.source}: invalid profile content ({error}); refit it") from None
         return cls(
             profile=profile,
             kind=kind,

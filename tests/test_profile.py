@@ -136,3 +136,13 @@ def test_fit_needs_enough_samples():
 
     with pytest.raises(UsageError, match="at least 20 reference and 20 calibration"):
         fit_profile(samples)
+
+
+def test_missing_reference_field_is_named(tmp_path, small_document):
+    def drop(document):
+        del document["reference"]["value_counts"]
+
+    path = _edited(tmp_path, small_document, drop)
+
+    with pytest.raises(ProfileError, match="profile lacks field value_counts; refit it"):
+        Model.from_profile(load_profile(path))
