@@ -9,6 +9,8 @@ gives the same output for the calls that the quick path takes.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,12 +65,36 @@ def configure_output() -> None:
 def main() -> None:
     """Run the ``gandetect`` command."""
     configure_output()
-    quick = quick_score_arguments(sys.argv[1:])
+    code: int | str | None = None
+    try:
+        try:
+            code = _run(sys.argv[1:])
+        except SystemExit as request:
+            code = request.code
+        # Flushed here, so that a failing write is reported like any other.
+        sys.stdout.flush()
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            # The reader went away (`| head -1`): stop quietly, with the exit
+            # code of the run if it got that far.
+            code = 0 if code is None else code
+        else:
+            sys.stderr.write(f"gandetect: error: cannot write output ({error.strerror or error})\n")
+            code = 2
+        # Python flushes stdout again at exit; send what is left nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(code)
+
+
+def _run(arguments: list[str]) -> int | None:
+    quick = quick_score_arguments(arguments)
     if quick is not None:
         from gandetect.render import run_score
 
         files = quick.pop("files")
-        sys.exit(run_score(files, options={}, **quick))
+        return run_score(files, options={}, **quick)
     from gandetect.cli import app
 
     app()
+    return 0

@@ -302,3 +302,16 @@ def test_negative_seed_is_usage_error():
 
     assert result.exit_code == 2
     assert "invalid --seed -1" in result.output
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [("batch", "--json"), ("score", "--json"), ("compare",)])
+def test_failed_output_write_is_one_line_error(command):
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "gandetect", command[0], str(FIXTURES / "lsgan"), *command[1:]],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+        )
+
+    assert completed.returncode == 2
+    assert completed.stderr == "gandetect: error: cannot write output (No space left on device)\n"
