@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,8 +73,17 @@ def iter_input_files(
         yield path, (os.path.basename(path) if given is None else os.path.relpath(path, given).replace(os.sep, "/"))
 
 
-def _walk(paths: Iterable[str | os.PathLike], suffixes: frozenset[str]) -> Iterator[tuple[str | None, str]]:
-    """Yield ``(folder given, path)`` for every input file, with None for a file named directly."""
+def _walk(
+    paths: Iterable[str | os.PathLike], suffixes: frozenset[str], skipped: Counter | None = None
+) -> Iterator[tuple[str | None, str]]:
+    """Yield ``(folder given, path)`` for every input file, with None for a file named directly.
+
+    Files inside folders that another kind would read are counted by
+    extension in ``skipped``, so that callers can say what they left out.
+    """
+    from gandetect.kinds import KINDS
+
+    known = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
     for given in paths:
         given = os.fsdecode(given)
         if not os.path.isdir(given):
@@ -82,8 +92,27 @@ def _walk(paths: Iterable[str | os.PathLike], suffixes: frozenset[str]) -> Itera
         for folder, subfolders, files in os.walk(given):
             subfolders.sort()
             for name in sorted(files):
-                if os.path.splitext(name)[1].lower() in suffixes:
+                suffix = os.path.splitext(name)[1].lower()
+                if suffix in suffixes:
                     yield given, os.path.join(folder, name)
+                elif skipped is not None and suffix in known:
+                    skipped[suffix] += 1
+
+
+def set_files(path: str, suffixes: frozenset[str]) -> Iterator[str]:
+    """Yield the files of one set (a file, or a folder walked), warning at the end about files of other kinds."""
+    skipped: Counter = Counter()
+    for _, file_path in _walk([path], suffixes, skipped):
+        yield file_path
+    if skipped:
+        import warnings
+
+        warnings.warn(f"{path}: skipped {skipped_text(skipped)} that the profile's kind does not read", stacklevel=2)
+
+
+def skipped_text(skipped: Counter) -> str:
+    """Describe skipped files by extension, e.g. ``79 .mid files``."""
+    return ", ".join(f"{count} {suffix} {'file' if count == 1 else 'files'}" for suffix, count in sorted(skipped.items()))
 
 
 def _split_key(sample_id: str, seed: int) -> float:
@@ -194,8 +223,14 @@ def fit_profile(
             path_list = [os.fsdecode(path) for path in paths]
             # Walked again for each pass, so that no list of every file is kept.
             file_groups = lambda: _groups(iter_input_files(path_list, sample_kind.suffixes), FILES_PER_TASK)  # noqa: E731
-            if next(iter_input_files(path_list, sample_kind.suffixes), None) is None:
+            skipped: Counter = Counter()
+            if sum(1 for _ in _walk(path_list, sample_kind.suffixes, skipped)) == 0:
                 raise UsageError(f"no {kind} files found in {', '.join(path_list)}")
+            if skipped:
+                raise UsageError(
+                    f"found {skipped_text(skipped)} of another kind than {kind} in {', '.join(path_list)}; "
+                    "a profile is fitted on one kind, so move them out or name the files to fit"
+                )
         reader = _FitReader(sample_kind, representation, read_options)
     elif sources is not None:
         source_list = list(sources)
@@ -916,13 +951,18 @@ def score_groups(
     _check_level(level)
     job = _ScoreJob(model, level, read_options or ReadOptions(), evidence, render)
     suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
+    skipped: Counter = Counter()
     # Ids are only needed for fitting, so the walk skips computing them.
-    tasks = _groups((path for _, path in _walk(paths, suffixes)), FILES_PER_TASK)
+    tasks = _groups((path for _, path in _walk(paths, suffixes, skipped)), FILES_PER_TASK)
     for task_results in run_tasks(job, tasks, workers, on_lost_worker=job.lost):
         if workers > 1 and isinstance(model, ProfileChooser):
             for result in task_results:
                 model.mark_used(result.kind)
         yield task_results
+    if skipped:
+        import warnings
+
+        warnings.warn(f"skipped {skipped_text(skipped)} that the profile's kind does not read", stacklevel=2)
 
 
 @dataclass
@@ -1299,7 +1339,7 @@ def compare_set(
     """
     read_options = read_options or ReadOptions()
     pool = SetPool(os.fsdecode(path), model)
-    for file_path, _ in iter_input_files([pool.path], model.kind.suffixes):
+    for file_path in set_files(pool.path, model.kind.suffixes):
         try:
             batch = model.read(file_path, read_options)
         except GandetectError as error:

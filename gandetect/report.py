@@ -21,8 +21,8 @@ from gandetect.engine import (
     SampleResult,
     SetComparison,
     SetPool,
-    iter_input_files,
     score_batch,
+    set_files,
 )
 from gandetect.errors import GandetectError
 from gandetect.kinds import ReadOptions
@@ -139,7 +139,7 @@ def collect_set(
     thumbnails: list[Thumbnail] = []
     moments: dict[str, list[float]] = {name: [] for name in moment_names}
     unseen: Counter | None = Counter() if model.kind.name == "pianoroll" else None
-    for file_path, _ in iter_input_files([path_text], model.kind.suffixes):
+    for file_path in set_files(path_text, model.kind.suffixes):
         try:
             batch = model.read(file_path, read_options)
         except GandetectError as error:

@@ -107,3 +107,33 @@ def test_evidence_count_applies_to_json(tmp_path):
     assert every["evidence"][:3] == default["evidence"]
     assert none["evidence"] == []
     assert every["p_value"] == default["p_value"] == none["p_value"]
+
+
+def test_fit_refuses_folder_with_other_kinds(tmp_path):
+    tree = tmp_path / "mixed"
+    tree.mkdir()
+    for path in sorted(REAL.glob("*.png"))[:40]:
+        (tree / path.name).write_bytes(path.read_bytes())
+    (tree / "chorale.mid").write_bytes((FIXTURES / "bach" / "real-heldout" / "bwv101.7.mid").read_bytes())
+
+    fitted = _gandetect("fit", tree, "-o", tmp_path / "profile.json")
+
+    assert fitted.returncode == 2
+    assert fitted.stderr.decode() == (
+        f"gandetect: error: found 1 .mid file of another kind than image in {tree}; "
+        "a profile is fitted on one kind, so move them out or name the files to fit\n"
+    )
+    assert not (tmp_path / "profile.json").exists()
+
+
+def test_batch_warns_about_files_of_other_kinds(tmp_path):
+    tree = tmp_path / "mixed"
+    tree.mkdir()
+    (tree / "digit.png").write_bytes((REAL / "0000.png").read_bytes())
+    (tree / "chorale.mid").write_bytes((FIXTURES / "bach" / "real-heldout" / "bwv101.7.mid").read_bytes())
+
+    scored = _gandetect("batch", tree, "--profile", "bundled:image", "--json")
+
+    assert scored.returncode == 0
+    assert scored.stdout.count(b'"type": "result"') == 1
+    assert b"gandetect: warning: skipped 1 .mid file that the profile's kind does not read" in scored.stderr
