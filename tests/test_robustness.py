@@ -92,7 +92,9 @@ def test_ctrl_c_writes_summary_and_exits_130(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
     digits = np.load(FIXTURES / "mnist" / "real-heldout.npz")["images"]
-    for i in range(400):
+    # Enough files that the batch is still running when the signal arrives,
+    # with two worker processes scoring groups of 128 files.
+    for i in range(4000):
         np.save(folder / f"{i:04d}.npy", digits[i % len(digits)])
 
     process = _gandetect("batch", folder, "--json")
