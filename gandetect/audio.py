@@ -93,7 +93,7 @@ def read_audio(
     if info.frames / info.samplerate > max_seconds:
         raise InputError(
             f"{source}: header declares {info.frames / info.samplerate:.0f} s of audio, above "
-            f"the cap of {max_seconds:.0f} s; raise --max-seconds"
+            f"the cap of {max_seconds:g} s; raise --max-seconds"
         )
     try:
         data, rate = soundfile.read(source, dtype="float64", always_2d=True)

@@ -701,7 +701,7 @@ def _check_figure_output(path: Path, *, figure: bool = True) -> None:
 def _check_explain_request(files: list[Path], explain: Path) -> None:
     _check_figure_output(explain)
     if len(files) != 1 or os.path.isdir(files[0]):
-        raise UsageError("--explain draws one file's evidence; give exactly one FILE, not a folder")
+        raise UsageError("--explain draws one file's evidence; give exactly one FILE, not several files or a folder")
 
 
 def _write_explanation(path: Path, chooser, level: float, options, output: Path) -> bool:

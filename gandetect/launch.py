@@ -39,6 +39,9 @@ def quick_score_arguments(arguments: list[str]) -> dict[str, Any] | None:
             return None
         else:
             parsed["files"].append(Path(token))
+    # float() also reads digits of other scripts, which typer rejects.
+    if not parsed["level"].isascii():
+        return None
     try:
         parsed["level"] = float(parsed["level"])
     except ValueError:

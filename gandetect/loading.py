@@ -176,6 +176,8 @@ def check_readable(path: str | os.PathLike) -> None:
         raise InputError(f"{source}: cannot read file ({error.strerror or error})") from None
     if stat.S_ISDIR(status.st_mode):
         raise InputError(f"{source}: is a directory; use 'gandetect batch' for folders")
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(f"{source}: not a regular file (a pipe, device or socket); copy the data to a file first")
     if status.st_size == 0:
         raise InputError(f"{source}: file is empty")
 

@@ -61,8 +61,21 @@ def read_options(
         except ValueError:
             raise UsageError(f"invalid --sample-shape {sample_shape!r}; write ROWSxCOLUMNS, e.g. 28x28") from None
         shape = (rows, columns)
-    if min(max_pixels, max_elements, max_seconds, max_notes, max_steps) <= 0:
-        raise UsageError("--max-pixels, --max-array-elements, --max-seconds, --max-notes and --max-steps must be positive")
+    caps = {
+        "--max-pixels": max_pixels,
+        "--max-array-elements": max_elements,
+        "--max-seconds": max_seconds,
+        "--max-notes": max_notes,
+        "--max-steps": max_steps,
+    }
+    for name, cap in caps.items():
+        # Written so that NaN fails too: it would switch the cap off.
+        if not cap > 0:
+            raise UsageError(f"invalid {name} {cap}; use a positive number")
+    from gandetect.loading import VALUE_RANGES
+
+    if value_range not in VALUE_RANGES:
+        raise UsageError(f"invalid --value-range {value_range!r}; use one of {', '.join(VALUE_RANGES)}")
     return ReadOptions(
         value_range=value_range,
         npz_key=npz_key,

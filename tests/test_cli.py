@@ -112,6 +112,9 @@ def test_damaged_profile_is_one_line_error(tmp_path):
         (("score", REAL_PNG, "--level", "1.5"), "level 1.5 is outside (0, 1)"),
         (("score", REAL_PNG, "--sample-shape", "28by28"), "invalid --sample-shape '28by28'"),
         (("batch", "no-such-folder"), "no-such-folder: no such file or folder"),
+        (("batch", REAL_PNG, "--max-seconds", "nan"), "invalid --max-seconds nan; use a positive number"),
+        (("batch", REAL_PNG, "--max-pixels", "0"), "invalid --max-pixels 0; use a positive number"),
+        (("batch", REAL_PNG, "--value-range", "bogus"), "invalid --value-range 'bogus'; use one of auto, 0-1, -1-1, 0-255"),
     ],
 )
 def test_usage_errors_exit_two(arguments, message):
@@ -315,3 +318,14 @@ def test_failed_output_write_is_one_line_error(command):
 
     assert completed.returncode == 2
     assert completed.stderr == "gandetect: error: cannot write output (No space left on device)\n"
+
+
+def test_pipe_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "digit.png"
+    os.mkfifo(fifo)
+
+    result = run("score", fifo, "--json")
+
+    record = json.loads(result.stdout)["results"][0]
+    assert result.exit_code == 2
+    assert record["error"] == f"{fifo}: not a regular file (a pipe, device or socket); copy the data to a file first"

@@ -258,7 +258,7 @@ def test_score_explain_takes_one_file(tmp_path):
     result = run("score", MNIST / "lsgan" / "0000.png", MNIST / "lsgan" / "0001.png", "--explain", tmp_path / "e.png")
 
     assert result.exit_code == 2
-    assert result.stderr == "gandetect: error: --explain draws one file's evidence; give exactly one FILE, not a folder\n"
+    assert result.stderr == "gandetect: error: --explain draws one file's evidence; give exactly one FILE, not several files or a folder\n"
 
 
 def test_score_explain_of_unreadable_file(tmp_path):
