@@ -25,6 +25,7 @@ from gandetect.render import (
     EXIT_INTERRUPTED,
     EXIT_REAL,
     check_inputs_exist,
+    check_output_not_input,
     exit_code,
     json_line,
     parse_evidence,
@@ -175,6 +176,7 @@ def fit(
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
+        check_output_not_input(output, [*paths, *(gan or []), *(adversarial or [])])
         if kind is None:
             kind = _guess_kind(paths)
         document = fit_profile(
@@ -435,6 +437,7 @@ def compare(
     try:
         if plot is not None:
             _check_figure_output(plot)
+            check_output_not_input(plot, paths)
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
@@ -700,6 +703,7 @@ def _check_figure_output(path: Path, *, figure: bool = True) -> None:
 
 def _check_explain_request(files: list[Path], explain: Path) -> None:
     _check_figure_output(explain)
+    check_output_not_input(explain, files)
     if len(files) != 1 or os.path.isdir(files[0]):
         raise UsageError("--explain draws one file's evidence; give exactly one FILE, not several files or a folder")
 
@@ -763,6 +767,7 @@ def report(
 
     try:
         _check_figure_output(output, figure=False)
+        check_output_not_input(output, paths)
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )

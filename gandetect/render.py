@@ -94,6 +94,34 @@ def check_inputs_exist(paths: list[Path]) -> None:
             raise UsageError(f"{os.fsdecode(path)}: no such file or folder")
 
 
+def check_output_not_input(output: Path, inputs: list[Path]) -> None:
+    """Raise UsageError when writing ``output`` would replace a file that the command reads.
+
+    A forensic tool must not destroy its evidence: ``-o``, ``--plot`` and
+    ``--explain`` may not name an input file, nor a file inside an input
+    folder that the command would read.
+    """
+    if not os.path.lexists(output):
+        return
+    from gandetect.kinds import KINDS
+
+    readable = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
+    target = os.path.realpath(output)
+    for given in inputs:
+        source = os.path.realpath(given)
+        if os.path.isdir(source):
+            inside = os.path.commonpath([source, target]) == source
+            if inside and os.path.splitext(target)[1].lower() in readable:
+                raise UsageError(
+                    f"{os.fsdecode(output)}: is an input file inside {os.fsdecode(given)}; "
+                    "write the output elsewhere so that no input is replaced"
+                )
+        elif source == target:
+            raise UsageError(
+                f"{os.fsdecode(output)}: is one of the input files; write the output elsewhere so that no input is replaced"
+            )
+
+
 def print_error(message: str) -> int:
     """Print one error line to stderr and return the error exit code."""
     sys.stderr.write(f"gandetect: error: {message}\n")

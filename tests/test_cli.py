@@ -329,3 +329,24 @@ def test_pipe_is_not_a_regular_file(tmp_path):
     record = json.loads(result.stdout)["results"][0]
     assert result.exit_code == 2
     assert record["error"] == f"{fifo}: not a regular file (a pipe, device or socket); copy the data to a file first"
+
+
+def test_outputs_never_replace_inputs(tmp_path):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for path in sorted((FIXTURES / "real").glob("*.png"))[:30]:
+        shutil.copy(path, folder / path.name)
+    victim = sorted(folder.glob("*.png"))[0]
+    before = victim.read_bytes()
+
+    for arguments in (
+        ("fit", folder, "-o", victim),
+        ("compare", folder, "--plot", victim),
+        ("score", victim, "--explain", victim),
+        ("report", folder, "-o", victim),
+    ):
+        result = run(*arguments)
+        assert result.exit_code == 2, arguments
+        assert "write the output elsewhere so that no input is replaced" in result.stderr, arguments
+
+    assert victim.read_bytes() == before
