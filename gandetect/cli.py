@@ -459,6 +459,8 @@ def compare(
     for row in rows:
         for message in row.errors:
             typer.echo(f"gandetect: error: {message}", err=True)
+        if row.n_samples == 0 and not row.errors:
+            typer.echo(f"gandetect: error: no supported files found in {row.path}", err=True)
     failed = any(row.errors or row.n_samples == 0 for row in rows)
     if plot is not None:
         _write_comparison_plot(pairs, plot)
@@ -571,7 +573,10 @@ def evaluate_command(
     else:
         _render_evaluation(report)
     errors = sum(row["confusion"]["error"] for row in report["sets"])
-    raise typer.Exit(EXIT_ERROR if errors else EXIT_REAL)
+    empty = [row["path"] for row in report["sets"] if row["n"] == 0]
+    for path in empty:
+        typer.echo(f"gandetect: error: no supported files found in {path}", err=True)
+    raise typer.Exit(EXIT_ERROR if errors or empty else EXIT_REAL)
 
 
 def _render_evaluation(report: dict[str, Any]) -> None:

@@ -350,3 +350,14 @@ def test_outputs_never_replace_inputs(tmp_path):
         assert "write the output elsewhere so that no input is replaced" in result.stderr, arguments
 
     assert victim.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [("eval", "--real"), ("compare",)])
+def test_empty_set_is_an_error(tmp_path, command):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    result = run(*command, empty)
+
+    assert result.exit_code == 2
+    assert f"gandetect: error: no supported files found in {empty}\n" in result.stderr
