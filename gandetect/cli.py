@@ -400,6 +400,17 @@ def _advance_each(files, bar, task):
         bar.advance(task)
 
 
+def _stdout_console():
+    """A console for tables on stdout: the terminal's width, or unlimited when piped.
+
+    Piped, rich would assume 80 columns and break numbers and paths across
+    lines; a file or a pager is better served by whole rows.
+    """
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=10_000)
+
+
 def _stderr_console():
     from rich.console import Console
 
@@ -475,7 +486,7 @@ def _render_comparison(pairs) -> None:
     def number(value, digits: str = ".6f") -> str:
         return "-" if value is None else format(value, digits)
 
-    console = Console()
+    console = _stdout_console()
     groups: dict[str, list] = {}
     for model, row in pairs:
         groups.setdefault(model.profile.source, []).append((model, row))
@@ -619,7 +630,7 @@ def _render_evaluation(report: dict[str, Any]) -> None:
     overall = report["overall"]
     if "n" in overall:
         add("fakes", "(all fake sets)", overall)
-    console = Console()
+    console = _stdout_console()
     console.print(counts_table)
     console.print(quality_table)
     console.print(
@@ -660,7 +671,7 @@ def inspect(
 
     for key, value in summary.items():
         table.add_row(key, escape(value if isinstance(value, str) else json.dumps(value)))
-    Console().print(table)
+    _stdout_console().print(table)
 
 
 def _plain(text: str) -> str:
