@@ -48,7 +48,7 @@ app = typer.Typer(
 
 ProfileOption = Annotated[
     Optional[Path],
-    typer.Option("--profile", "-p", help="Profile JSON to score against; default: the bundled MNIST profile."),
+    typer.Option("--profile", "-p", help="Profile JSON to score against (or bundled:image, bundled:pianoroll, bundled:melspec); default: the bundled profile of each file's kind."),
 ]
 LevelOption = Annotated[
     float,
@@ -76,7 +76,7 @@ KindOption = Annotated[
     Optional[str],
     typer.Option(
         "--kind",
-        help="Read images and arrays as image, pianoroll or melspec (MIDI and audio files decide their own kind); default: image, or the profile's kind.",
+        help="Read images and arrays as image, pianoroll or melspec (MIDI and audio files decide their own kind); default: image, or the kind of the profile given.",
     ),
 ]
 MaxSecondsOption = Annotated[
@@ -803,5 +803,10 @@ def report(
         if item.comparison.n_samples == 0 and not item.errors:
             typer.echo(f"gandetect: error: no supported files found in {item.path}", err=True)
     scored = sum(item.verdicts[name] for item in collected.sets for name in ("real", "gan", "adversarial"))
-    typer.echo(f"wrote {os.fsdecode(output)}: {len(collected.sets)} sets, {scored} results scored", err=True)
+    sets = len(collected.sets)
+    typer.echo(
+        f"wrote {os.fsdecode(output)}: {sets} {'set' if sets == 1 else 'sets'}, "
+        f"{scored} {'result' if scored == 1 else 'results'} scored",
+        err=True,
+    )
     raise typer.Exit(EXIT_ERROR if collected.failed else EXIT_REAL)

@@ -107,7 +107,8 @@ def figure_bytes(figure, image_format: str = "png") -> bytes:
     """
     buffer = io.BytesIO()
     metadata = {"Date": None} if image_format == "svg" else None
-    figure.savefig(buffer, format=image_format, dpi=DPI, metadata=metadata)
+    # A tight box keeps legends placed below or beside the axes inside the image.
+    figure.savefig(buffer, format=image_format, dpi=DPI, metadata=metadata, bbox_inches="tight", pad_inches=0.1)
     return buffer.getvalue()
 
 
