@@ -107,8 +107,7 @@ def figure_bytes(figure, image_format: str = "png") -> bytes:
     """
     buffer = io.BytesIO()
     metadata = {"Date": None} if image_format == "svg" else None
-    # A tight box keeps legends placed below or beside the axes inside the image.
-    figure.savefig(buffer, format=image_format, dpi=DPI, metadata=metadata, bbox_inches="tight", pad_inches=0.1)
+    figure.savefig(buffer, format=image_format, dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 
 
@@ -455,7 +454,9 @@ def _draw_evidence(axes, statistics: Sequence[tuple[str, float | None, float]]) 
     axes.set_xlim(-Z_DISPLAY_LIMIT - 0.5, Z_DISPLAY_LIMIT + 0.5)
     axes.set(title="Statistics against real samples", xlabel="normal score z (0 = reference median)")
     axes.grid(axis="x", alpha=0.3)
-    axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+    # A figure legend placed by the constrained layout stays inside the image.
+    handles, names = axes.get_legend_handles_labels()
+    axes.figure.legend(handles, names, loc="outside lower right", ncols=3, fontsize="small")
 
 
 def thumbnail_png(sample: np.ndarray, kind: str) -> bytes:
