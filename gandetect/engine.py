@@ -593,7 +593,7 @@ class Model:
         return self.kind.read(path, options, self.representation)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     """One statistic of one sample, set against the reference."""
 
@@ -615,7 +615,7 @@ class Evidence:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class SampleResult:
     """The verdict on one sample, or the error that stopped it from being scored.
 
