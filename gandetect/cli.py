@@ -401,7 +401,7 @@ def _advance_each(files, bar, task):
 
 
 def _stdout_console():
-    """A console for tables on stdout: the terminal's width, or unlimited when piped.
+    """Return a console for tables on stdout: the terminal's width, or unlimited when piped.
 
     Piped, rich would assume 80 columns and break numbers and paths across
     lines; a file or a pager is better served by whole rows.
