@@ -8,11 +8,9 @@ go to stderr.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -22,19 +20,14 @@ from gandetect import __version__
 from gandetect.errors import GandetectError, UsageError
 from gandetect.render import (
     EXIT_ERROR,
-    EXIT_INTERRUPTED,
     EXIT_REAL,
     check_inputs_exist,
     check_output_not_input,
-    exit_code,
-    json_line,
-    parse_evidence,
-    quiet_broken_pipe,
     read_options,
-    result_line,
+    resolve_workers,
+    run_batch,
     run_score,
     summary,
-    summary_line,
     write_line,
 )
 
@@ -114,16 +107,6 @@ def _chooser(profile_path: Path | None, kind: str | None):
     return ProfileChooser(profile_path, kind)
 
 
-def _workers(workers: int | None) -> int:
-    from gandetect.engine import default_workers
-
-    if workers is None:
-        return default_workers()
-    if workers < 1:
-        raise UsageError(f"invalid --workers {workers}; use 1 or more")
-    return workers
-
-
 @app.command()
 def fit(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders of real samples (folders recurse).")],
@@ -189,7 +172,7 @@ def fit(
             description=description,
             gan_paths=gan or [],
             adversarial_paths=adversarial or [],
-            workers=_workers(workers),
+            workers=resolve_workers(workers),
         )
         save_profile(document, output)
     except GandetectError as error:
@@ -291,113 +274,15 @@ def batch(
     ] = None,
 ) -> None:
     """Score a whole tree, streaming one record per sample and a final summary."""
-    from gandetect.engine import iter_input_files, score_groups
-
-    try:
-        evidence_count = parse_evidence(evidence)
-        n_workers = _workers(workers)
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
-        )
-        chooser = _chooser(profile, kind)
-        check_inputs_exist(folders)
-    except GandetectError as error:
-        _fail(str(error))
-
-    show_progress = sys.stderr.isatty() if progress is None else progress
-    counts: Counter = Counter()
-    worst = EXIT_REAL
-    interrupted = False
-    bar = None
-    stop = _InterruptFlag()
-    try:
-        if show_progress:
-            from rich.progress import Progress
-
-            files = list(iter_input_files(folders, chooser.suffixes))
-            # Rich redirects stdout into its console by default, which would send
-            # the records to the terminal instead of the pipe or file.
-            bar = Progress(
-                console=_stderr_console(), transient=True, redirect_stdout=False, redirect_stderr=False
-            )
-            bar.start()
-            task = bar.add_task("scoring", total=len(files))
-            paths = _advance_each(files, bar, task)
-        else:
-            paths = folders
-        render = json_line if as_json else functools.partial(result_line, evidence_count=evidence_count)
-        groups = score_groups(
-            paths, chooser, level=level, read_options=options, evidence=evidence_count, workers=n_workers,
-            render=render,
-        )
-        try:
-            for group in groups:
-                for result in group:
-                    if result.counted:
-                        counts[result.verdict or "error"] += 1
-                        worst = max(worst, exit_code([result]))
-                    sys.stdout.write(result.text + "\n")
-                    if stop.requested:
-                        break
-                # One flush per group of files, not one system call per record.
-                sys.stdout.flush()
-                if stop.requested:
-                    break
-        finally:
-            # Stops the worker processes on Ctrl-C or a closed pipe.
-            groups.close()
-    except KeyboardInterrupt:
-        pass
-    except BrokenPipeError:
-        _quiet_broken_pipe(worst)
-    finally:
-        stop.restore()
-        interrupted = stop.requested
-        if bar is not None:
-            bar.stop()
-
-    counted = summary(counts, interrupted, level, chooser.sources())
-    if not interrupted and sum(counts.values()) == 0:
-        _fail(f"no supported files found in {', '.join(os.fsdecode(path) for path in folders)}")
-    try:
-        if as_json:
-            write_line(json.dumps(counted))
-        else:
-            typer.echo(summary_line(counted) + (" (interrupted)" if interrupted else ""), err=True)
-    except BrokenPipeError:
-        _quiet_broken_pipe(worst)
-    raise typer.Exit(EXIT_INTERRUPTED if interrupted else worst)
-
-
-class _InterruptFlag:
-    """Turn the first Ctrl-C into a request to stop after the record being written.
-
-    A KeyboardInterrupt raised inside a write can cut a JSON line in half;
-    with the flag the loop stops between records. A second Ctrl-C raises
-    KeyboardInterrupt as usual, for a file that takes long to score.
-    """
-
-    def __init__(self) -> None:
-        import signal
-
-        self.requested = False
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def restore(self) -> None:
-        import signal
-
-        signal.signal(signal.SIGINT, self._previous)
-
-
-def _advance_each(files, bar, task):
-    for path, _ in files:
-        yield path
-        bar.advance(task)
+    options = dict(
+        value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
+        max_elements=max_array_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
+    )
+    code = run_batch(
+        folders, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence,
+        workers=workers, options=options, progress=progress,
+    )
+    raise typer.Exit(code)
 
 
 def _stdout_console():
@@ -409,18 +294,6 @@ def _stdout_console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=10_000)
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _quiet_broken_pipe(code: int = EXIT_REAL) -> None:
-    """Stop quietly when the reader of stdout has gone; ``code`` is the exit code of the results written so far."""
-    quiet_broken_pipe()
-    raise typer.Exit(code)
 
 
 @app.command()

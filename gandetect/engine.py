@@ -1116,13 +1116,43 @@ def default_workers() -> int:
 _WORKER_JOB: Any = None
 
 
-def _install_job(job: Any) -> None:
+def _install_job(job: Any, parent: int) -> None:
     global _WORKER_JOB
     import signal
 
     # Ctrl-C reaches the whole process group; the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent)
     _WORKER_JOB = job
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker process when the parent process ends, even by SIGKILL.
+
+    A killed parent cannot shut its workers down, and they would wait for
+    work forever, holding the parent's stdout open.
+    """
+    import signal
+
+    try:
+        import ctypes
+
+        # Linux: ask the kernel to send SIGKILL when the parent exits.
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # 1 is PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:
+        # The parent ended before the request took effect.
+        os._exit(1)
 
 
 def _run_installed_job(task: Any) -> Any:
@@ -1157,7 +1187,7 @@ def run_tasks(
     context = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
     def new_executor() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_install_job, initargs=(job,))
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_install_job, initargs=(job, os.getpid()))
 
     executor = new_executor()
     in_flight: deque = deque()

@@ -1,10 +1,11 @@
 """Entry point of the ``gandetect`` command.
 
-A plain ``gandetect score FILE...`` call, with only the options that shell
-loops use, runs straight through :func:`gandetect.render.run_score`; typer,
-which takes longer to import than scoring an image takes, is imported for
-every other call (help, other commands, other options, bad values), and
-gives the same output for the calls that the quick path takes.
+Plain ``gandetect score FILE...`` and ``gandetect batch DIR...`` calls, with
+only the options that shell loops use, run straight through
+:func:`gandetect.render.run_score` and :func:`gandetect.render.run_batch`.
+Importing typer takes longer than scoring an image, so it is imported only
+for every other call (help, other commands, other options, bad values).
+Both paths give the same output for the calls that the quick path takes.
 """
 
 from __future__ import annotations
@@ -16,41 +17,57 @@ from pathlib import Path
 from typing import Any
 
 _VALUE_OPTIONS = {"--profile": "profile", "-p": "profile", "--kind": "kind", "--level": "level", "--evidence": "evidence"}
+_BATCH_VALUE_OPTIONS = {**_VALUE_OPTIONS, "--workers": "workers"}
 
 
-def quick_score_arguments(arguments: list[str]) -> dict[str, Any] | None:
-    """Return the arguments of a ``score`` call that needs no typer, or None."""
-    if len(arguments) < 2 or arguments[0] != "score":
+def quick_arguments(arguments: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """Return the command and arguments of a ``score`` or ``batch`` call that needs no typer, or None."""
+    if len(arguments) < 2 or arguments[0] not in ("score", "batch"):
         return None
+    command = arguments[0]
+    options = _VALUE_OPTIONS if command == "score" else _BATCH_VALUE_OPTIONS
     parsed: dict[str, Any] = {"files": [], "profile": None, "kind": None, "level": "0.01", "as_json": False, "evidence": "3"}
+    if command == "batch":
+        parsed["workers"] = None
     tokens = iter(arguments[1:])
     for token in tokens:
         if token == "--json":
             parsed["as_json"] = True
-        elif token in _VALUE_OPTIONS:
+        elif token in options:
             value = next(tokens, None)
             if value is None:
                 return None
-            parsed[_VALUE_OPTIONS[token]] = value
-        elif token.startswith("--") and token.partition("=")[0] in _VALUE_OPTIONS:
+            parsed[options[token]] = value
+        elif token.startswith("--") and token.partition("=")[0] in options:
             name, _, value = token.partition("=")
-            parsed[_VALUE_OPTIONS[name]] = value
+            parsed[options[name]] = value
         elif token.startswith("-"):
             return None
         else:
             parsed["files"].append(Path(token))
-    # float() also reads digits of other scripts, which typer rejects.
-    if not parsed["level"].isascii():
-        return None
+    # int() and float() also read digits of other scripts, underscores and
+    # spaces around the number, which typer may reject: leave those to typer.
+    for name in ("level", "workers"):
+        value = parsed.get(name) or ""
+        if not value.isascii() or "_" in value or value.strip() != value:
+            return None
     try:
         parsed["level"] = float(parsed["level"])
+        if parsed.get("workers") is not None:
+            parsed["workers"] = int(parsed["workers"])
     except ValueError:
         return None
     if not parsed["files"]:
         return None
     if parsed["profile"] is not None:
         parsed["profile"] = Path(parsed["profile"])
-    return parsed
+    return command, parsed
+
+
+def quick_score_arguments(arguments: list[str]) -> dict[str, Any] | None:
+    """Return the arguments of a ``score`` call that needs no typer, or None."""
+    quick = quick_arguments(arguments)
+    return quick[1] if quick is not None and quick[0] == "score" else None
 
 
 def configure_output() -> None:
@@ -91,12 +108,17 @@ def main() -> None:
 
 
 def _run(arguments: list[str]) -> int | None:
-    quick = quick_score_arguments(arguments)
+    quick = quick_arguments(arguments)
     if quick is not None:
-        from gandetect.render import run_score
+        command, parsed = quick
+        files = parsed.pop("files")
+        if command == "score":
+            from gandetect.render import run_score
 
-        files = quick.pop("files")
-        return run_score(files, options={}, **quick)
+            return run_score(files, options={}, **parsed)
+        from gandetect.render import run_batch
+
+        return run_batch(files, options={}, **parsed)
     from gandetect.cli import app
 
     app()

@@ -276,3 +276,143 @@ def quiet_broken_pipe() -> None:
     """Send further output to /dev/null once the reader of stdout has gone, as `| head -1` does."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+def resolve_workers(workers: int | None) -> int:
+    """Check ``--workers``; None means the cores this process may run on."""
+    from gandetect.engine import default_workers
+
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise UsageError(f"invalid --workers {workers}; use 1 or more")
+    return workers
+
+
+def run_batch(
+    folders: list[Path],
+    *,
+    profile: Path | None,
+    kind: str | None,
+    level: float,
+    as_json: bool,
+    evidence: str,
+    workers: int | None,
+    options: dict[str, Any],
+    progress: bool | None = None,
+) -> int:
+    """Run ``gandetect batch`` and return its exit code.
+
+    Records stream to stdout, flushed once per group of files, then the
+    summary (a JSON line with ``as_json``, else a line on stderr). The first
+    Ctrl-C stops after the record being written.
+    """
+    import functools
+
+    from gandetect.engine import ProfileChooser, iter_input_files, score_groups
+
+    try:
+        evidence_count = parse_evidence(evidence)
+        n_workers = resolve_workers(workers)
+        reading = read_options(**options)
+        chooser = ProfileChooser(profile, kind)
+        check_inputs_exist(folders)
+    except GandetectError as error:
+        return print_error(str(error))
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    counts: Counter = Counter()
+    worst = EXIT_REAL
+    bar = None
+    stop = InterruptFlag()
+    try:
+        if show_progress:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            files = list(iter_input_files(folders, chooser.suffixes))
+            # Rich redirects stdout into its console by default, which would send
+            # the records to the terminal instead of the pipe or file.
+            bar = Progress(
+                console=Console(stderr=True), transient=True, redirect_stdout=False, redirect_stderr=False
+            )
+            bar.start()
+            task = bar.add_task("scoring", total=len(files))
+            paths = _advance_each(files, bar, task)
+        else:
+            paths = folders
+        render = json_line if as_json else functools.partial(result_line, evidence_count=evidence_count)
+        groups = score_groups(
+            paths, chooser, level=level, read_options=reading, evidence=evidence_count, workers=n_workers,
+            render=render,
+        )
+        try:
+            for group in groups:
+                for result in group:
+                    if result.counted:
+                        counts[result.verdict or "error"] += 1
+                        worst = max(worst, exit_code([result]))
+                    sys.stdout.write(result.text + "\n")
+                    if stop.requested:
+                        break
+                # One flush per group of files, not one system call per record.
+                sys.stdout.flush()
+                if stop.requested:
+                    break
+        finally:
+            # Stops the worker processes on Ctrl-C or a closed pipe.
+            groups.close()
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return worst
+    finally:
+        stop.restore()
+        if bar is not None:
+            bar.stop()
+
+    interrupted = stop.requested
+    counted = summary(counts, interrupted, level, chooser.sources())
+    if not interrupted and sum(counts.values()) == 0:
+        return print_error(f"no supported files found in {', '.join(os.fsdecode(path) for path in folders)}")
+    try:
+        if as_json:
+            write_line(json.dumps(counted))
+        else:
+            sys.stderr.write(summary_line(counted) + (" (interrupted)" if interrupted else "") + "\n")
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return worst
+    return EXIT_INTERRUPTED if interrupted else worst
+
+
+def _advance_each(files, bar, task):
+    for path, _ in files:
+        yield path
+        bar.advance(task)
+
+
+class InterruptFlag:
+    """Turn the first Ctrl-C into a request to stop after the record being written.
+
+    A KeyboardInterrupt raised inside a write can cut a JSON line in half;
+    with the flag the loop stops between records. A second Ctrl-C raises
+    KeyboardInterrupt as usual, for a file that takes long to score.
+    """
+
+    def __init__(self) -> None:
+        import signal
+
+        self.requested = False
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gandetect.launch import quick_score_arguments
+from gandetect.launch import quick_arguments, quick_score_arguments
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REAL = FIXTURES / "mnist" / "real"
@@ -68,10 +68,16 @@ def test_fit_with_two_workers_writes_the_same_profile(tmp_path):
         ("score", REAL / "0000.png", "--level", "2"),
         ("score", "missing.png"),
         ("score", FIXTURES / "bach" / "real-heldout"),
+        ("batch", REAL, "--json", "--workers", "2"),
+        ("batch", REAL, LSGAN / "0001.png", "--evidence", "1"),
+        ("batch", REAL, "--workers", "0"),
+        ("batch", REAL, "--workers=1", "--level", "0.5", "-p", "bundled:image"),
+        ("batch", FIXTURES / "bach" / "real-heldout", "--json", "--evidence", "all"),
+        ("batch", "missing-folder"),
     ],
 )
-def test_quick_score_path_prints_what_typer_prints(arguments):
-    assert quick_score_arguments([str(argument) for argument in arguments]) is not None
+def test_quick_path_prints_what_typer_prints(arguments):
+    assert quick_arguments([str(argument) for argument in arguments]) is not None
 
     quick = _gandetect(*arguments)
     full = _gandetect(*arguments, entry="typer")
@@ -87,12 +93,16 @@ def test_quick_score_path_prints_what_typer_prints(arguments):
         ["score", "a.png", "--value-range", "0-1"],
         ["score", "a.png", "--level", "low"],
         ["score", "a.png", "--profile"],
-        ["batch", "a.png"],
         ["score", "--", "a.png"],
+        ["batch", "a", "--workers", "abc"],
+        ["batch", "a", "--workers", "1_0"],
+        ["batch", "a", "--progress"],
+        ["batch", "a", "--value-range", "0-1"],
+        ["fit", "a", "-o", "b.json"],
     ],
 )
 def test_other_calls_go_to_typer(arguments):
-    assert quick_score_arguments(arguments) is None
+    assert quick_arguments(arguments) is None
 
 
 def test_evidence_count_applies_to_json(tmp_path):
