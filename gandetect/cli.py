@@ -159,6 +159,7 @@ def fit(
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
+        _check_output_file(output)
         check_output_not_input(output, [*paths, *(gan or []), *(adversarial or [])])
         if kind is None:
             kind = _guess_kind(paths)
@@ -181,7 +182,8 @@ def fit(
         _fail(f"{output}: cannot write profile ({error.strerror or error})")
     training = document["training"]
     typer.echo(
-        f"wrote {output}: {training['n_samples']} samples from {training['n_files']} files "
+        f"wrote {output}: {training['n_samples']} samples from {training['n_files']} "
+        f"{'file' if training['n_files'] == 1 else 'files'} "
         f"({training['n_reference']} reference, {training['n_calibration']} calibration)",
         err=True,
     )
@@ -234,7 +236,7 @@ def score(
     finish = None
     if explain is not None:
         try:
-            _check_explain_request(files, explain)
+            _check_explain_request([*files, *([profile] if profile else [])], explain, files)
         except GandetectError as error:
             _fail(str(error))
 
@@ -321,7 +323,7 @@ def compare(
     try:
         if plot is not None:
             _check_figure_output(plot)
-            check_output_not_input(plot, paths)
+            check_output_not_input(plot, [*paths, *([profile] if profile else [])])
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )
@@ -585,14 +587,22 @@ def _check_figure_output(path: Path, *, figure: bool = True) -> None:
     require_matplotlib()
     if figure:
         figure_format(path)
+    _check_output_file(path)
+
+
+def _check_output_file(path: Path) -> None:
+    """Raise before any work when ``path`` cannot be a file to write: a folder, a device, or in a missing folder."""
+    from gandetect.files import check_output_path
+
+    check_output_path(path)
     folder = path.parent
     if not folder.is_dir():
         raise UsageError(f"{os.fsdecode(path)}: folder {os.fsdecode(folder)} does not exist; create it first")
 
 
-def _check_explain_request(files: list[Path], explain: Path) -> None:
+def _check_explain_request(inputs: list[Path], explain: Path, files: list[Path]) -> None:
     _check_figure_output(explain)
-    check_output_not_input(explain, files)
+    check_output_not_input(explain, inputs)
     if len(files) != 1 or os.path.isdir(files[0]):
         raise UsageError("--explain draws one file's evidence; give exactly one FILE, not several files or a folder")
 
@@ -656,7 +666,7 @@ def report(
 
     try:
         _check_figure_output(output, figure=False)
-        check_output_not_input(output, paths)
+        check_output_not_input(output, [*paths, *([profile] if profile else [])])
         options = _read_options(
             value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
         )

@@ -1004,6 +1004,7 @@ class _ScoreJob:
                 SampleResult(
                     path=path,
                     kind=_kind_name(self.model, path),
+                    unit="file" if os.path.splitext(path)[1].lower() in WHOLE_FILE_SUFFIXES else "sample",
                     error=f"{path}: the worker process scoring it stopped (out of memory?); rerun it with --workers 1",
                 )
                 for path in files

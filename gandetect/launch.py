@@ -84,6 +84,12 @@ def configure_output() -> None:
 
 def main() -> None:
     """Run the ``gandetect`` command."""
+    # With a closed stdout or stderr (`>&-`), Python sets the stream to None.
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    if sys.stdout is None:
+        sys.stderr.write("gandetect: error: cannot write output (stdout is closed)\n")
+        sys.exit(2)
     configure_output()
     code: int | str | None = None
     try:
@@ -99,7 +105,11 @@ def main() -> None:
             # code of the run if it got that far.
             code = 0 if code is None else code
         else:
-            sys.stderr.write(f"gandetect: error: cannot write output ({error.strerror or error})\n")
+            try:
+                sys.stderr.write(f"gandetect: error: cannot write output ({error.strerror or error})\n")
+                sys.stderr.flush()
+            except OSError:
+                pass  # stderr fails too: the exit code is all that is left
             code = 2
         # Python flushes stdout again at exit; send what is left nowhere.
         devnull = os.open(os.devnull, os.O_WRONLY)

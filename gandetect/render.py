@@ -108,6 +108,8 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
     readable = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
     target = os.path.realpath(output)
     for given in inputs:
+        if os.fsdecode(given).startswith("bundled:"):
+            continue
         source = os.path.realpath(given)
         if os.path.isdir(source):
             inside = os.path.commonpath([source, target]) == source
@@ -172,11 +174,23 @@ def evidence_text(result, count: int | None) -> str:
     return "; ".join(parts)
 
 
+# Tabs, newlines and other control characters in file names would forge
+# fields and lines of the text output; they print as escapes instead.
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]}
+_CONTROL_ESCAPES.update({9: "\\t", 10: "\\n", 13: "\\r"})
+
+
+def plain_text(text: str) -> str:
+    """Escape control characters, so that ``text`` stays one field of one line."""
+    return text.translate(_CONTROL_ESCAPES)
+
+
 def result_line(result, evidence_count: int | None) -> str:
     """Format one result as a tab-separated line: path, verdict, p-value, evidence (or the error)."""
+    path = plain_text(result.path)
     if result.error:
-        return f"{result.path}\terror\t-\t{result.error}"
-    return f"{result.path}\t{result.verdict}\t{format_p(result.p_value)}\t{evidence_text(result, evidence_count)}"
+        return f"{path}\terror\t-\t{plain_text(result.error)}"
+    return f"{path}\t{result.verdict}\t{format_p(result.p_value)}\t{evidence_text(result, evidence_count)}"
 
 
 def json_line(result) -> str:
@@ -215,8 +229,10 @@ def render_table(results, evidence_count: int | None, counts: dict[str, Any]) ->
     console = Console()
     console.print(table)
     console.print(
-        f"{summary_line(counts)} (level {counts['level']}, profile {', '.join(counts['profiles']) or '-'})",
+        f"{summary_line(counts)} (level {counts['level']}, "
+        f"{'profile' if len(counts['profiles']) == 1 else 'profiles'} {', '.join(counts['profiles']) or '-'})",
         markup=False,
+        highlight=False,
     )
 
 
@@ -279,14 +295,25 @@ def quiet_broken_pipe() -> None:
 
 
 def resolve_workers(workers: int | None) -> int:
-    """Check ``--workers``; None means the cores this process may run on."""
+    """Check ``--workers``; None means the cores this process may run on.
+
+    More than 4 processes per core only add memory and start-up time, and
+    thousands of them can exhaust the machine, so that is the limit.
+    """
     from gandetect.engine import default_workers
 
+    cores = default_workers()
     if workers is None:
-        return default_workers()
-    if workers < 1:
-        raise UsageError(f"invalid --workers {workers}; use 1 or more")
+        return cores
+    limit = max(8, 4 * cores)
+    if not 1 <= workers <= limit:
+        raise UsageError(f"invalid --workers {workers}; use 1 to {limit} (this machine has {cores} cores)")
     return workers
+
+
+def check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise UsageError(f"level {level} is outside (0, 1); use for example 0.01")
 
 
 def run_batch(
@@ -312,6 +339,7 @@ def run_batch(
     from gandetect.engine import ProfileChooser, iter_input_files, score_groups
 
     try:
+        check_level(level)
         evidence_count = parse_evidence(evidence)
         n_workers = resolve_workers(workers)
         reading = read_options(**options)

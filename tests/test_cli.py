@@ -361,3 +361,29 @@ def test_empty_set_is_an_error(tmp_path, command):
 
     assert result.exit_code == 2
     assert f"gandetect: error: no supported files found in {empty}\n" in result.stderr
+
+
+def test_control_characters_in_names_stay_in_one_field(tmp_path):
+    name = "digit7.png\treal\t0.8\nforged.png"
+    shutil.copy(LSGAN_PNG, tmp_path / name)
+
+    result = run("batch", tmp_path)
+
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].split("\t")[:2] == [f"{tmp_path}/digit7.png\\treal\\t0.8\\nforged.png", "gan"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("batch", REAL_PNG, "--level", "2"), "level 2.0 is outside (0, 1); use for example 0.01"),
+        (("batch", REAL_PNG, "--workers", "100000"), "invalid --workers 100000; use 1 to"),
+        (("fit", FIXTURES / "real", "-o", "/dev/null"), "/dev/null: not a regular file (a device, pipe or socket)"),
+    ],
+)
+def test_batch_and_fit_usage_errors(arguments, message):
+    result = run(*arguments)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
