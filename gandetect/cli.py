@@ -19,6 +19,7 @@ import typer
 from gandetect import __version__
 from gandetect.errors import GandetectError, UsageError
 from gandetect.render import (
+    print_error,
     EXIT_ERROR,
     EXIT_REAL,
     check_inputs_exist,
@@ -93,7 +94,7 @@ WorkersOption = Annotated[
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"gandetect: error: {message}", err=True)
+    print_error(message)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -344,9 +345,9 @@ def compare(
     rows = [row for _, row in pairs]
     for row in rows:
         for message in row.errors:
-            typer.echo(f"gandetect: error: {message}", err=True)
+            print_error(message)
         if row.n_samples == 0 and not row.errors:
-            typer.echo(f"gandetect: error: no supported files found in {row.path}", err=True)
+            print_error(f"no supported files found in {row.path}")
     failed = any(row.errors or row.n_samples == 0 for row in rows)
     if plot is not None:
         _write_comparison_plot(pairs, plot)
@@ -461,7 +462,7 @@ def evaluate_command(
     errors = sum(row["confusion"]["error"] for row in report["sets"])
     empty = [row["path"] for row in report["sets"] if row["n"] == 0]
     for path in empty:
-        typer.echo(f"gandetect: error: no supported files found in {path}", err=True)
+        print_error(f"no supported files found in {path}")
     raise typer.Exit(EXIT_ERROR if errors or empty else EXIT_REAL)
 
 
@@ -618,10 +619,10 @@ def _write_explanation(path: Path, chooser, level: float, options, output: Path)
         results = list(score_paths([path], chooser, level=level, read_options=options))
         save_figure(explain_file(path, chooser.for_path(path), results, read_options=options), output)
     except GandetectError as error:
-        typer.echo(f"gandetect: error: {error}; {os.fsdecode(output)} not written", err=True)
+        print_error(f"{error}; {os.fsdecode(output)} not written")
         return False
     except OSError as error:
-        typer.echo(f"gandetect: error: {os.fsdecode(output)}: cannot write figure ({error.strerror or error})", err=True)
+        print_error(f"{os.fsdecode(output)}: cannot write figure ({error.strerror or error})")
         return False
     return True
 
@@ -682,9 +683,9 @@ def report(
 
     for item in collected.sets:
         for message in item.errors:
-            typer.echo(f"gandetect: error: {message}", err=True)
+            print_error(message)
         if item.comparison.n_samples == 0 and not item.errors:
-            typer.echo(f"gandetect: error: no supported files found in {item.path}", err=True)
+            print_error(f"no supported files found in {item.path}")
     scored = sum(item.verdicts[name] for item in collected.sets for name in ("real", "gan", "adversarial"))
     sets = len(collected.sets)
     typer.echo(

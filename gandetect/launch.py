@@ -79,7 +79,9 @@ def configure_output() -> None:
             stream.reconfigure(errors="backslashreplace")
     import warnings
 
-    warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {message}\n"
+    from gandetect.render import plain_text
+
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {plain_text(str(message))}\n"
 
 
 def main() -> None:

@@ -95,14 +95,13 @@ def check_inputs_exist(paths: list[Path]) -> None:
 
 
 def check_output_not_input(output: Path, inputs: list[Path]) -> None:
-    """Raise UsageError when writing ``output`` would replace a file that the command reads.
+    """Raise UsageError when writing ``output`` would replace or add a file that the command reads.
 
-    A forensic tool must not destroy its evidence: ``-o``, ``--plot`` and
-    ``--explain`` may not name an input file, nor a file inside an input
-    folder that the command would read.
+    A forensic tool must not destroy or pollute its evidence: ``-o``,
+    ``--plot`` and ``--explain`` may not name an input file, nor a file
+    inside an input folder with an extension that gandetect reads, whether
+    or not it exists yet.
     """
-    if not os.path.lexists(output):
-        return
     from gandetect.kinds import KINDS
 
     readable = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
@@ -115,10 +114,10 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
             inside = os.path.commonpath([source, target]) == source
             if inside and os.path.splitext(target)[1].lower() in readable:
                 raise UsageError(
-                    f"{os.fsdecode(output)}: is an input file inside {os.fsdecode(given)}; "
-                    "write the output elsewhere so that no input is replaced"
+                    f"{os.fsdecode(output)}: lies inside the input folder {os.fsdecode(given)} with an extension "
+                    "that gandetect reads; write the output elsewhere so that no input is replaced or added"
                 )
-        elif source == target:
+        elif os.path.lexists(output) and source == target:
             raise UsageError(
                 f"{os.fsdecode(output)}: is one of the input files; write the output elsewhere so that no input is replaced"
             )
@@ -126,7 +125,7 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
 
 def print_error(message: str) -> int:
     """Print one error line to stderr and return the error exit code."""
-    sys.stderr.write(f"gandetect: error: {message}\n")
+    sys.stderr.write(f"gandetect: error: {plain_text(message)}\n")
     sys.stderr.flush()
     return EXIT_ERROR
 
@@ -174,14 +173,18 @@ def evidence_text(result, count: int | None) -> str:
     return "; ".join(parts)
 
 
-# Tabs, newlines and other control characters in file names would forge
-# fields and lines of the text output; they print as escapes instead.
-_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]}
-_CONTROL_ESCAPES.update({9: "\\t", 10: "\\n", 13: "\\r"})
+# Tabs, newlines, terminal escapes and other control characters in file
+# names would forge fields and lines of the text output or drive the
+# terminal; they print as escapes instead, and so does the backslash, so
+# that every escape reads one way. Unicode line and paragraph separators
+# and bidirectional overrides count as control characters here.
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), *range(127, 160)]}
+_CONTROL_ESCAPES.update({code: f"\\u{code:04x}" for code in [0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+_CONTROL_ESCAPES.update({9: "\\t", 10: "\\n", 13: "\\r", ord("\\"): "\\\\"})
 
 
 def plain_text(text: str) -> str:
-    """Escape control characters, so that ``text`` stays one field of one line."""
+    """Escape control characters and backslashes, so that ``text`` stays one field of one line."""
     return text.translate(_CONTROL_ESCAPES)
 
 
@@ -217,11 +220,11 @@ def render_table(results, evidence_count: int | None, counts: dict[str, Any]) ->
     styles = {"real": "green", "gan": "red", "adversarial": "magenta"}
     for result in results:
         if result.error:
-            table.add_row(escape(result.path), "[yellow]error[/]", "-", escape(result.error))
+            table.add_row(escape(plain_text(result.path)), "[yellow]error[/]", "-", escape(plain_text(result.error)))
             continue
         style = styles[result.verdict]
         table.add_row(
-            escape(result.path),
+            escape(plain_text(result.path)),
             f"[{style}]{result.verdict}[/]",
             format_p(result.p_value),
             escape(evidence_text(result, evidence_count)),

@@ -387,3 +387,24 @@ def test_batch_and_fit_usage_errors(arguments, message):
 
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_error_messages_escape_control_characters(tmp_path):
+    missing = tmp_path / "gone\x1b[31m\nX.png"
+
+    result = run("score", missing)
+
+    assert result.exit_code == 2
+    assert result.stderr == f"gandetect: error: {tmp_path}/gone\\x1b[31m\\nX.png: no such file or folder\n"
+
+
+def test_new_output_inside_input_folder_is_refused(tmp_path):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    shutil.copy(REAL_PNG, folder / "0000.png")
+
+    result = run("compare", folder, "--plot", folder / "new.png")
+
+    assert result.exit_code == 2
+    assert "lies inside the input folder" in result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == ["0000.png"]
