@@ -29,6 +29,7 @@ def quick_arguments(arguments: list[str]) -> tuple[str, dict[str, Any]] | None:
     parsed: dict[str, Any] = {"files": [], "profile": None, "kind": None, "level": "0.01", "as_json": False, "evidence": "3"}
     if command == "batch":
         parsed["workers"] = None
+
     tokens = iter(arguments[1:])
     for token in tokens:
         if token == "--json":
@@ -45,12 +46,14 @@ def quick_arguments(arguments: list[str]) -> tuple[str, dict[str, Any]] | None:
             return None
         else:
             parsed["files"].append(Path(token))
+
     # int() and float() also read digits of other scripts, underscores and
     # spaces around the number, which typer may reject: leave those to typer.
     for name in ("level", "workers"):
         value = parsed.get(name) or ""
         if not value.isascii() or "_" in value or value.strip() != value:
             return None
+
     try:
         parsed["level"] = float(parsed["level"])
         if parsed.get("workers") is not None:

@@ -173,11 +173,11 @@ def evidence_text(result, count: int | None) -> str:
     return "; ".join(parts)
 
 
-# Tabs, newlines, terminal escapes and other control characters in file
-# names would forge fields and lines of the text output or drive the
-# terminal; they print as escapes instead, and so does the backslash, so
-# that every escape reads one way. Unicode line and paragraph separators
-# and bidirectional overrides count as control characters here.
+# Control characters in file names (tabs, newlines, terminal escapes)
+# would forge fields and lines of the text output or drive the terminal.
+# They print as escapes instead. The backslash is escaped too, so that
+# every escape reads one way. Unicode line and paragraph separators and
+# bidirectional overrides count as control characters here.
 _CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), *range(127, 160)]}
 _CONTROL_ESCAPES.update({code: f"\\u{code:04x}" for code in [0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
 _CONTROL_ESCAPES.update({9: "\\t", 10: "\\n", 13: "\\r", ord("\\"): "\\\\"})
