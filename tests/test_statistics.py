@@ -244,3 +244,26 @@ def test_eight_bit_and_float_samples_match_definitions(eight_bit_reference):
         for name, value in expected.items():
             assert together[name][i] == pytest.approx(value, abs=1e-12), name
             assert alone[name][0] == pytest.approx(together[name][i], rel=1e-14, abs=1e-15), name
+
+
+@pytest.mark.parametrize("n_levels", [1, 2, 256, 20_000, 65_536])
+def test_ks_statistic_matches_scipy_for_any_number_of_levels(n_levels):
+    rng = np.random.default_rng(n_levels)
+    levels = np.sort(rng.choice(VALUE_GRID + 1, n_levels, replace=False))
+    reference = ValueReference(levels, rng.integers(1, 50, n_levels))
+    on_levels = rng.choice(reference.values, (3, 300))
+    samples = np.concatenate(
+        [
+            rng.random((3, 300)),
+            on_levels,
+            np.nextafter(on_levels, 2.0).clip(0.0, 1.0),  # just above a level
+            np.nextafter(on_levels, -1.0).clip(0.0, 1.0),  # just below a level
+            (rng.integers(0, VALUE_GRID, (3, 300)) + 0.5) / VALUE_GRID,  # midway between levels
+        ]
+    )
+    pooled = reference.pooled_values()
+
+    ours = ks_statistic(samples, reference)
+
+    for row, statistic in zip(samples, ours):
+        assert statistic == pytest.approx(ks_2samp(row, pooled).statistic, abs=1e-12)
