@@ -19,16 +19,15 @@ import typer
 from gandetect import __version__
 from gandetect.errors import GandetectError, UsageError
 from gandetect.render import (
-    print_error,
     EXIT_ERROR,
     EXIT_REAL,
     check_inputs_exist,
     check_output_not_input,
+    print_error,
     read_options,
     resolve_workers,
     run_batch,
     run_score,
-    summary,
     write_line,
 )
 
@@ -98,8 +97,26 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
-def _read_options(*values):
-    return read_options(*values)
+def _reading(
+    value_range: str,
+    npz_key: str | None,
+    sample_shape: str | None,
+    max_pixels: int,
+    max_elements: int,
+    max_seconds: float,
+    max_notes: int,
+    max_steps: int,
+) -> dict[str, Any]:
+    """Bundle the reading options as :func:`gandetect.render.read_options` takes them, unchecked."""
+    return dict(
+        value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
+        max_elements=max_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
+    )
+
+
+def _inputs(paths: list[Path], profile: Path | None) -> list[Path]:
+    """Return every file or folder a command reads: its paths and the profile given."""
+    return [*paths, *([profile] if profile else [])]
 
 
 def _chooser(profile_path: Path | None, kind: str | None):
@@ -157,8 +174,8 @@ def fit(
     if pitch_count is not None:
         representation["pitch_count"] = pitch_count
     try:
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        options = read_options(
+            **_reading(value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps)
         )
         _check_output_file(output)
         check_output_not_input(output, [*paths, *(gan or []), *(adversarial or [])])
@@ -237,16 +254,15 @@ def score(
     finish = None
     if explain is not None:
         try:
-            _check_explain_request([*files, *([profile] if profile else [])], explain, files)
+            _check_explain_request(files, profile, explain)
         except GandetectError as error:
             _fail(str(error))
 
         def finish(chooser, reading) -> bool:
             return _write_explanation(files[0], chooser, level, reading, explain)
 
-    options = dict(
-        value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
-        max_elements=max_array_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
+    options = _reading(
+        value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
     )
     code = run_score(
         files, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence, options=options,
@@ -277,9 +293,8 @@ def batch(
     ] = None,
 ) -> None:
     """Score a whole tree, streaming one record per sample and a final summary."""
-    options = dict(
-        value_range=value_range, npz_key=npz_key, sample_shape=sample_shape, max_pixels=max_pixels,
-        max_elements=max_array_elements, max_seconds=max_seconds, max_notes=max_notes, max_steps=max_steps,
+    options = _reading(
+        value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
     )
     code = run_batch(
         folders, profile=profile, kind=kind, level=level, as_json=as_json, evidence=evidence,
@@ -324,9 +339,9 @@ def compare(
     try:
         if plot is not None:
             _check_figure_output(plot)
-            check_output_not_input(plot, [*paths, *([profile] if profile else [])])
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+            check_output_not_input(plot, _inputs(paths, profile))
+        options = read_options(
+            **_reading(value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps)
         )
         chooser = _chooser(profile, kind)
         check_inputs_exist(paths)
@@ -441,8 +456,8 @@ def evaluate_command(
     labelled += [("gan", path) for path in gan or []]
     labelled += [("adversarial", path) for path in adversarial or []]
     try:
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        options = read_options(
+            **_reading(value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps)
         )
         chooser = _chooser(profile, kind)
         check_inputs_exist([path for _, path in labelled])
@@ -601,9 +616,9 @@ def _check_output_file(path: Path) -> None:
         raise UsageError(f"{os.fsdecode(path)}: folder {os.fsdecode(folder)} does not exist; create it first")
 
 
-def _check_explain_request(inputs: list[Path], explain: Path, files: list[Path]) -> None:
+def _check_explain_request(files: list[Path], profile: Path | None, explain: Path) -> None:
     _check_figure_output(explain)
-    check_output_not_input(explain, inputs)
+    check_output_not_input(explain, _inputs(files, profile))
     if len(files) != 1 or os.path.isdir(files[0]):
         raise UsageError("--explain draws one file's evidence; give exactly one FILE, not several files or a folder")
 
@@ -667,9 +682,9 @@ def report(
 
     try:
         _check_figure_output(output, figure=False)
-        check_output_not_input(output, [*paths, *([profile] if profile else [])])
-        options = _read_options(
-            value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps
+        check_output_not_input(output, _inputs(paths, profile))
+        options = read_options(
+            **_reading(value_range, npz_key, sample_shape, max_pixels, max_array_elements, max_seconds, max_notes, max_steps)
         )
         chooser = _chooser(profile, kind)
         check_inputs_exist(paths)

@@ -25,7 +25,7 @@ from gandetect.detector import (
     perturbation_score,
 )
 from gandetect.errors import GandetectError, InputError, ProfileError, UsageError
-from gandetect.kinds import Context, Kind, ReadOptions, check_sample_shape, get_kind
+from gandetect.kinds import ALL_SUFFIXES, WHOLE_FILE_SUFFIXES, Context, Kind, ReadOptions, check_sample_shape, get_kind
 from gandetect.loading import Batch
 from gandetect.profile import PROFILE_FORMAT, SCHEMA_VERSION, Profile
 from gandetect.statistics import VALUE_GRID, ks_pvalue
@@ -41,9 +41,6 @@ CHUNK = 1024
 
 # Files per group: the unit of pooling small samples and of work sent to a worker process.
 FILES_PER_TASK = 128
-
-# MIDI and audio files: scored as patches plus one result for the whole file.
-WHOLE_FILE_SUFFIXES = frozenset({".mid", ".midi", ".wav", ".flac", ".ogg"})
 
 
 # ---------------------------------------------------------------- inputs
@@ -66,9 +63,7 @@ def iter_input_files(
         Extensions taken inside folders; default: those of every kind.
     """
     if suffixes is None:
-        from gandetect.kinds import KINDS
-
-        suffixes = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
+        suffixes = ALL_SUFFIXES
     for given, path in _walk(paths, suffixes):
         yield path, (os.path.basename(path) if given is None else os.path.relpath(path, given).replace(os.sep, "/"))
 
@@ -81,9 +76,6 @@ def _walk(
     Files inside folders that another kind would read are counted by
     extension in ``skipped``, so that callers can say what they left out.
     """
-    from gandetect.kinds import KINDS
-
-    known = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
     for given in paths:
         given = os.fsdecode(given)
         if not os.path.isdir(given):
@@ -95,7 +87,7 @@ def _walk(
                 suffix = os.path.splitext(name)[1].lower()
                 if suffix in suffixes:
                     yield given, os.path.join(folder, name)
-                elif skipped is not None and suffix in known:
+                elif skipped is not None and suffix in ALL_SUFFIXES:
                     skipped[suffix] += 1
 
 
@@ -686,7 +678,7 @@ def score_batch(
     InputError
         The samples' shape differs from the profile's.
     """
-    _check_level(level)
+    check_level(level)
     check_sample_shape(batch, model.sample_shape, model.kind.columns_fixed, model.profile.source)
     results = _score_values(
         model, batch.values, batch.sources, [batch.notes] * len(batch), level, evidence,
@@ -858,11 +850,9 @@ class ProfileChooser:
     @property
     def suffixes(self) -> frozenset[str]:
         """Extensions taken inside folders."""
-        from gandetect.kinds import KINDS
-
         if self.fixed is not None:
             return self.fixed.kind.suffixes
-        return frozenset().union(*(kind.suffixes for kind in KINDS.values()))
+        return ALL_SUFFIXES
 
     def for_path(self, path: str | os.PathLike) -> Model:
         """Return the model for one file, loading a bundled profile on first use."""
@@ -948,7 +938,7 @@ def score_groups(
     :class:`RenderedResult` whose text ``render`` made in the process that
     scored it, so that worker processes share the formatting too.
     """
-    _check_level(level)
+    check_level(level)
     job = _ScoreJob(model, level, read_options or ReadOptions(), evidence, render)
     suffixes = model.suffixes if isinstance(model, ProfileChooser) else model.kind.suffixes
     skipped: Counter = Counter()
@@ -1004,7 +994,7 @@ class _ScoreJob:
                 SampleResult(
                     path=path,
                     kind=_kind_name(self.model, path),
-                    unit="file" if os.path.splitext(path)[1].lower() in WHOLE_FILE_SUFFIXES else "sample",
+                    unit=_error_unit(path),
                     error=f"{path}: the worker process scoring it stopped (out of memory?); rerun it with --workers 1",
                 )
                 for path in files
@@ -1076,8 +1066,7 @@ class _ScoreJob:
 
     def _error_result(self, path: str, error: BaseException, stage: str) -> SampleResult:
         kind = _kind_name(self.model, path)
-        # A MIDI or audio file is judged as a whole file, so its error record is one too.
-        unit = "file" if os.path.splitext(path)[1].lower() in WHOLE_FILE_SUFFIXES else "sample"
+        unit = _error_unit(path)
         if isinstance(error, GandetectError):
             return SampleResult(path=path, kind=kind, unit=unit, error=str(error))
         if isinstance(error, MemoryError):
@@ -1093,6 +1082,11 @@ class _ScoreJob:
             unit=unit,
             error=f"{path}: unexpected {type(error).__name__} while {stage} ({message}); please report this file",
         )
+
+
+def _error_unit(path: str) -> str:
+    """Return the unit of an error record: a MIDI or audio file is judged as a whole file, so its error is one too."""
+    return "file" if os.path.splitext(path)[1].lower() in WHOLE_FILE_SUFFIXES else "sample"
 
 
 def _groups(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -1235,7 +1229,8 @@ def _kind_name(model: "Model | ProfileChooser", path: str) -> str:
     return kind_for_path(path, default=model.kind or "image")
 
 
-def _check_level(level: float) -> None:
+def check_level(level: float) -> None:
+    """Raise UsageError unless ``level`` lies in (0, 1)."""
     if not 0.0 < level < 1.0:
         raise UsageError(f"level {level} is outside (0, 1); use for example 0.01")
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gandetect.audio import AUDIO_SUFFIXES
 from gandetect.errors import InputError, ProfileError
 from gandetect.loading import ARRAY_SUFFIXES, IMAGE_SUFFIXES, Batch, check_readable, read_samples, split_columns
 from gandetect.statistics import (
@@ -26,6 +27,12 @@ from gandetect.statistics import (
     spectral_statistics,
     value_statistics,
 )
+
+
+MIDI_SUFFIXES = frozenset({".mid", ".midi"})
+
+# MIDI and audio files: scored as patches plus one result for the whole file.
+WHOLE_FILE_SUFFIXES = MIDI_SUFFIXES | AUDIO_SUFFIXES
 
 
 @dataclass
@@ -290,7 +297,7 @@ class PianoRollKind(Kind):
     """Piano rolls from MIDI files, arrays or images: values, chroma transitions, durations, spectra."""
 
     name = "pianoroll"
-    suffixes = frozenset({".mid", ".midi"}) | ARRAY_SUFFIXES | IMAGE_SUFFIXES
+    suffixes = MIDI_SUFFIXES | ARRAY_SUFFIXES | IMAGE_SUFFIXES
     bundled_profile = "bach.json"
     descriptions = {
         **{key: value for key, value in VALUE_DESCRIPTIONS.items() if key != "peak_level_share"},
@@ -459,7 +466,7 @@ class MelKind(Kind):
     """
 
     name = "melspec"
-    suffixes = frozenset({".wav", ".flac", ".ogg"}) | ARRAY_SUFFIXES | IMAGE_SUFFIXES
+    suffixes = AUDIO_SUFFIXES | ARRAY_SUFFIXES | IMAGE_SUFFIXES
     bundled_profile = "speech.json"
     descriptions = {
         **{key: value for key, value in VALUE_DESCRIPTIONS.items() if key != "peak_level_share"},
@@ -475,7 +482,7 @@ class MelKind(Kind):
         return asdict(MelSettings())
 
     def read(self, path: str | os.PathLike, options: ReadOptions, representation: dict[str, Any]) -> Batch:
-        from gandetect.audio import AUDIO_SUFFIXES, settings_from
+        from gandetect.audio import settings_from
 
         settings = settings_from(representation)
         source = os.fsdecode(path)
@@ -577,6 +584,9 @@ def _finite_or_none(value: float) -> float | None:
 
 
 KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind(), "melspec": MelKind()}
+
+# Every extension that some kind reads.
+ALL_SUFFIXES = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
 
 
 def get_kind(name: str) -> Kind:

@@ -102,9 +102,8 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
     inside an input folder with an extension that gandetect reads, whether
     or not it exists yet.
     """
-    from gandetect.kinds import KINDS
+    from gandetect.kinds import ALL_SUFFIXES
 
-    readable = frozenset().union(*(kind.suffixes for kind in KINDS.values()))
     target = os.path.realpath(output)
     for given in inputs:
         if os.fsdecode(given).startswith("bundled:"):
@@ -112,7 +111,7 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
         source = os.path.realpath(given)
         if os.path.isdir(source):
             inside = os.path.commonpath([source, target]) == source
-            if inside and os.path.splitext(target)[1].lower() in readable:
+            if inside and os.path.splitext(target)[1].lower() in ALL_SUFFIXES:
                 raise UsageError(
                     f"{os.fsdecode(output)}: lies inside the input folder {os.fsdecode(given)} with an extension "
                     "that gandetect reads; write the output elsewhere so that no input is replaced or added"
@@ -314,11 +313,6 @@ def resolve_workers(workers: int | None) -> int:
     return workers
 
 
-def check_level(level: float) -> None:
-    if not 0.0 < level < 1.0:
-        raise UsageError(f"level {level} is outside (0, 1); use for example 0.01")
-
-
 def run_batch(
     folders: list[Path],
     *,
@@ -339,7 +333,7 @@ def run_batch(
     """
     import functools
 
-    from gandetect.engine import ProfileChooser, iter_input_files, score_groups
+    from gandetect.engine import ProfileChooser, check_level, iter_input_files, score_groups
 
     try:
         check_level(level)
