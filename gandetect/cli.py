@@ -19,6 +19,7 @@ import typer
 from gandetect import __version__
 from gandetect.errors import GandetectError, UsageError
 from gandetect.render import (
+    DEFAULT_EVIDENCE,
     EXIT_ERROR,
     EXIT_REAL,
     check_inputs_exist,
@@ -232,7 +233,7 @@ def score(
     kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: JsonOption = False,
-    evidence: EvidenceOption = "3",
+    evidence: EvidenceOption = DEFAULT_EVIDENCE,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,
     sample_shape: SampleShapeOption = None,
@@ -278,7 +279,7 @@ def batch(
     kind: KindOption = None,
     level: LevelOption = 0.01,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines: one record per sample, then a summary.")] = False,
-    evidence: EvidenceOption = "3",
+    evidence: EvidenceOption = DEFAULT_EVIDENCE,
     workers: WorkersOption = None,
     value_range: ValueRangeOption = "auto",
     npz_key: NpzKeyOption = None,

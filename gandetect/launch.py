@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gandetect.render import DEFAULT_EVIDENCE, plain_text
+
 _VALUE_OPTIONS = {"--profile": "profile", "-p": "profile", "--kind": "kind", "--level": "level", "--evidence": "evidence"}
 _BATCH_VALUE_OPTIONS = {**_VALUE_OPTIONS, "--workers": "workers"}
 
@@ -26,7 +28,7 @@ def quick_arguments(arguments: list[str]) -> tuple[str, dict[str, Any]] | None:
         return None
     command = arguments[0]
     options = _VALUE_OPTIONS if command == "score" else _BATCH_VALUE_OPTIONS
-    parsed: dict[str, Any] = {"files": [], "profile": None, "kind": None, "level": "0.01", "as_json": False, "evidence": "3"}
+    parsed: dict[str, Any] = {"files": [], "profile": None, "kind": None, "level": "0.01", "as_json": False, "evidence": DEFAULT_EVIDENCE}
     if command == "batch":
         parsed["workers"] = None
 
@@ -81,8 +83,6 @@ def configure_output() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     import warnings
-
-    from gandetect.render import plain_text
 
     warnings.formatwarning = lambda message, *_args, **_kwargs: f"gandetect: warning: {plain_text(str(message))}\n"
 

@@ -23,7 +23,8 @@ EXIT_FLAGGED = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
-DEFAULT_EVIDENCE = 3
+# Evidence items kept per result unless --evidence says otherwise, as the option text.
+DEFAULT_EVIDENCE = "3"
 
 
 def parse_evidence(text: str) -> int | None:
