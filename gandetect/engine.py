@@ -64,29 +64,29 @@ def iter_input_files(
     """
     if suffixes is None:
         suffixes = ALL_SUFFIXES
-    for given, path in _walk(paths, suffixes):
-        yield path, (os.path.basename(path) if given is None else os.path.relpath(path, given).replace(os.sep, "/"))
+    for root, path in _walk(paths, suffixes):
+        yield path, (os.path.basename(path) if root is None else os.path.relpath(path, root).replace(os.sep, "/"))
 
 
 def _walk(
     paths: Iterable[str | os.PathLike], suffixes: frozenset[str], skipped: Counter | None = None
 ) -> Iterator[tuple[str | None, str]]:
-    """Yield ``(folder given, path)`` for every input file, with None for a file named directly.
+    """Yield ``(root, path)`` for every input file: the folder named on input, or None for a file named directly.
 
     Files inside folders that another kind would read are counted by
     extension in ``skipped``, so that callers can say what they left out.
     """
-    for given in paths:
-        given = os.fsdecode(given)
-        if not os.path.isdir(given):
-            yield None, given
+    for named in paths:
+        root = os.fsdecode(named)
+        if not os.path.isdir(root):
+            yield None, root
             continue
-        for folder, subfolders, files in os.walk(given):
+        for folder, subfolders, files in os.walk(root):
             subfolders.sort()
             for name in sorted(files):
                 suffix = os.path.splitext(name)[1].lower()
                 if suffix in suffixes:
-                    yield given, os.path.join(folder, name)
+                    yield root, os.path.join(folder, name)
                 elif skipped is not None and suffix in ALL_SUFFIXES:
                     skipped[suffix] += 1
 

@@ -106,15 +106,15 @@ def check_output_not_input(output: Path, inputs: list[Path]) -> None:
     from gandetect.kinds import ALL_SUFFIXES
 
     target = os.path.realpath(output)
-    for given in inputs:
-        if os.fsdecode(given).startswith("bundled:"):
+    for input_path in inputs:
+        if os.fsdecode(input_path).startswith("bundled:"):
             continue
-        source = os.path.realpath(given)
+        source = os.path.realpath(input_path)
         if os.path.isdir(source):
             inside = os.path.commonpath([source, target]) == source
             if inside and os.path.splitext(target)[1].lower() in ALL_SUFFIXES:
                 raise UsageError(
-                    f"{os.fsdecode(output)}: lies inside the input folder {os.fsdecode(given)} with an extension "
+                    f"{os.fsdecode(output)}: lies inside the input folder {os.fsdecode(input_path)} with an extension "
                     "that gandetect reads; write the output elsewhere so that no input is replaced or added"
                 )
         elif os.path.lexists(output) and source == target:

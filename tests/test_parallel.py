@@ -36,12 +36,13 @@ def _mixed_tree(tmp_path: Path) -> Path:
 def test_batch_with_two_workers_prints_what_one_prints(tmp_path):
     tree = _mixed_tree(tmp_path)
 
-    one = _gandetect("batch", tree, "--json", "--workers", "1")
+    single = _gandetect("batch", tree, "--json", "--workers", "1")
     two = _gandetect("batch", tree, "--json", "--workers", "2")
 
-    assert one.returncode == two.returncode == 2
-    assert one.stdout == two.stdout
-    assert one.stdout.count(b'"error": null') > 300
+    assert single.returncode == 2
+    assert two.returncode == 2
+    assert single.stdout == two.stdout
+    assert single.stdout.count(b'"error": null') > 300
 
 
 def test_fit_with_two_workers_writes_the_same_profile(tmp_path):
