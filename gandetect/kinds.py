@@ -342,20 +342,7 @@ class PianoRollKind(Kind):
                 max_notes=options.max_notes,
                 note_values=representation.get("note_values", "velocity"),
             )
-            if roll.shape[1] % patch_steps:
-                notes.append(
-                    f"{roll.shape[1]} steps cut into patches of {patch_steps}; "
-                    f"the last {roll.shape[1] % patch_steps} steps are "
-                    + ("padded with rests" if roll.shape[1] < patch_steps else "left out")
-                )
-            patches = split_columns(roll, patch_steps)
-            return Batch(
-                values=patches,
-                sources=[f"{source}[{i}]" for i in range(len(patches))],
-                path=source,
-                notes=notes,
-                grouped=True,
-            )
+            return _patch_batch(roll, patch_steps, source, notes, unit="steps", filler="rests")
 
         batch = ImageKind().read(path, options, representation)
         if suffix in IMAGE_SUFFIXES:
@@ -525,21 +512,7 @@ class MelKind(Kind):
         if not np.any(samples):
             notes.append("silent: every sample is 0")
         spectrogram = scale_compressed(compressed_mel(samples, settings), settings)
-        frames = spectrogram.shape[1]
-        if frames % settings.patch_frames:
-            notes.append(
-                f"{frames} frames cut into patches of {settings.patch_frames}; the last "
-                f"{frames % settings.patch_frames} frames are "
-                + ("padded with silence" if frames < settings.patch_frames else "left out")
-            )
-        patches = split_columns(spectrogram, settings.patch_frames)
-        return Batch(
-            values=patches,
-            sources=[f"{source}[{i}]" for i in range(len(patches))],
-            path=source,
-            notes=notes,
-            grouped=True,
-        )
+        return _patch_batch(spectrogram, settings.patch_frames, source, notes, unit="frames", filler="silence")
 
     def named_features(self, values: np.ndarray, context: Context) -> dict[str, np.ndarray]:
         values = np.asarray(values, dtype=np.float64)
@@ -581,6 +554,28 @@ class MomentSummary(SetSummary):
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def _patch_batch(values: np.ndarray, width: int, source: str, notes: list[str], *, unit: str, filler: str) -> Batch:
+    """Cut a whole recording or piece, shape (rows, columns), into patches of ``width`` columns as one grouped batch.
+
+    ``unit`` names the columns (steps, frames) and ``filler`` what pads a
+    recording shorter than one patch, for the note about the cut.
+    """
+    columns = values.shape[1]
+    if columns % width:
+        notes.append(
+            f"{columns} {unit} cut into patches of {width}; the last {columns % width} {unit} are "
+            + (f"padded with {filler}" if columns < width else "left out")
+        )
+    patches = split_columns(values, width)
+    return Batch(
+        values=patches,
+        sources=[f"{source}[{i}]" for i in range(len(patches))],
+        path=source,
+        notes=notes,
+        grouped=True,
+    )
 
 
 KINDS: dict[str, Kind] = {"image": ImageKind(), "pianoroll": PianoRollKind(), "melspec": MelKind()}
